@@ -1,0 +1,34 @@
+"""Digest's URLs: the public site, the admin, and the staff-only markdownx endpoints."""
+
+from django.contrib import admin
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.sitemaps.views import sitemap
+from django.urls import include, path
+from markdownx.views import ImageUploadView, MarkdownifyView
+
+from issues.sitemaps import HomeSitemap, IssueSitemap
+
+sitemaps = {"home": HomeSitemap, "issues": IssueSitemap}
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    # markdownx's own urls.py is open to anyone: these answer staff only.
+    path(
+        "markdownx/markdownify/",
+        staff_member_required(MarkdownifyView.as_view()),
+        name="markdownx_markdownify",
+    ),
+    path(
+        "markdownx/upload/",
+        staff_member_required(ImageUploadView.as_view()),
+        name="markdownx_upload",
+    ),
+    path(
+        "sitemap.xml",
+        sitemap,
+        {"sitemaps": sitemaps},
+        name="django.contrib.sitemaps.views.sitemap",
+    ),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("issues.urls")),
+]

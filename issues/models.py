@@ -1,0 +1,224 @@
+"""Issues, their numbered sections and items, and the references they cite."""
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Now
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from markdownx.models import MarkdownxField
+
+
+class IssueQuerySet(models.QuerySet):
+    def published(self):
+        """Issues readers may see: a publication time that has come."""
+        return self.filter(published_at__lte=Now())
+
+    def with_contents(self):
+        """Everything a rendered issue needs, in a fixed number of queries."""
+        return self.prefetch_related(
+            models.Prefetch("sections", queryset=Section.objects.order_by("position")),
+            models.Prefetch("sections__items", queryset=Item.objects.order_by("position")),
+        )
+
+
+class Issue(models.Model):
+    """One numbered newsletter issue."""
+
+    class Language(models.TextChoices):
+        ENGLISH = "en", _("English")
+        SIMPLIFIED_CHINESE = "zh-hans", _("Simplified Chinese")
+
+    number = models.PositiveIntegerField(
+        _("number"), help_text=_("The issue's number, shown as “Issue #N” and used in its URL.")
+    )
+    title = models.CharField(
+        _("title"),
+        max_length=300,
+        help_text=_("Markdown allowed; a link here is cited like any other."),
+    )
+    intro = MarkdownxField(
+        _("intro"), blank=True, help_text=_("Markdown shown before the table of contents.")
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=Language.choices,
+        default=Language.ENGLISH,
+        help_text=_("The language the issue is written in; sets the page's lang attribute."),
+    )
+    published_at = models.DateTimeField(
+        _("published at"),
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text=_(
+            "Empty: a draft. In the future: scheduled, it appears by itself at that moment. "
+            "In the past: published."
+        ),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Rendered on save by services.issue_render, so a page view never parses Markdown.
+    plain_title = models.CharField(_("plain title"), max_length=300, blank=True, editable=False)
+    rendered_html = models.TextField(_("rendered HTML"), blank=True, editable=False)
+    rendered_intro = models.TextField(_("rendered intro"), blank=True, editable=False)
+
+    objects = IssueQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-number"]
+        verbose_name = _("issue")
+        verbose_name_plural = _("issues")
+        constraints = [
+            models.UniqueConstraint(fields=["number"], name="issue_number_unique"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="issue_number_positive"),
+        ]
+
+    def __str__(self):
+        return f"#{self.number} {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("issues:detail", kwargs={"number": self.number})
+
+    @property
+    def status(self):
+        """Draft, scheduled or published, computed from `published_at` alone."""
+        if self.published_at is None:
+            return "draft"
+        if self.published_at > timezone.now():
+            return "scheduled"
+        return "published"
+
+    @property
+    def is_published(self):
+        return self.status == "published"
+
+
+class Section(models.Model):
+    """A titled group of items inside an issue, numbered by position."""
+
+    issue = models.ForeignKey(
+        Issue, on_delete=models.CASCADE, related_name="sections", verbose_name=_("issue")
+    )
+    title = models.CharField(
+        _("title"), max_length=300, help_text=_("Markdown allowed; numbers are added for you.")
+    )
+    icon = models.CharField(
+        _("icon"), max_length=16, blank=True, help_text=_("Optional emoji shown before the title.")
+    )
+    text = MarkdownxField(
+        _("text"),
+        blank=True,
+        help_text=_("Optional Markdown shown under the section's title, before its items."),
+    )
+    position = models.PositiveIntegerField(
+        _("position"), help_text=_("Order within the issue; the section's number follows it.")
+    )
+
+    class Meta:
+        ordering = ["issue", "position"]
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issue", "position"], name="section_position_unique_in_issue"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class Item(models.Model):
+    """One numbered entry of a section: a title and a Markdown body."""
+
+    section = models.ForeignKey(
+        Section, on_delete=models.CASCADE, related_name="items", verbose_name=_("section")
+    )
+    title = models.CharField(
+        _("title"), max_length=300, help_text=_("Markdown allowed; numbers are added for you.")
+    )
+    body = MarkdownxField(
+        _("body"), blank=True, help_text=_("Markdown. Every http(s) link becomes a reference.")
+    )
+    position = models.PositiveIntegerField(
+        _("position"), help_text=_("Order within the section; the item's number follows it.")
+    )
+
+    class Meta:
+        ordering = ["section", "position"]
+        verbose_name = _("item")
+        verbose_name_plural = _("items")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["section", "position"], name="item_position_unique_in_section"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class Reference(models.Model):
+    """A cited URL, shared by every issue that cites it."""
+
+    url = models.URLField(
+        _("URL"), max_length=2000, help_text=_("The URL as it was first cited.")
+    )
+    normalized_url = models.CharField(
+        _("normalized URL"),
+        max_length=2000,
+        editable=False,
+        help_text=_("Lower-cased scheme and host, no default port, no utm_* parameters."),
+    )
+    title = models.CharField(
+        _("title"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "Shown in reference lists instead of the text of the first citation. "
+            "Leave empty to use that text."
+        ),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["normalized_url"]
+        verbose_name = _("reference")
+        verbose_name_plural = _("references")
+        constraints = [
+            models.UniqueConstraint(fields=["normalized_url"], name="reference_url_unique"),
+        ]
+
+    def __str__(self):
+        return self.title or self.url
+
+
+class Citation(models.Model):
+    """The number a reference carries in one issue, refreshed whenever the issue is rendered."""
+
+    issue = models.ForeignKey(
+        Issue, on_delete=models.CASCADE, related_name="citations", verbose_name=_("issue")
+    )
+    reference = models.ForeignKey(
+        Reference, on_delete=models.CASCADE, related_name="citations", verbose_name=_("reference")
+    )
+    number = models.PositiveIntegerField(_("number"))
+    text = models.CharField(_("text of the first citation"), max_length=2000, blank=True)
+    count = models.PositiveIntegerField(_("times cited"), default=1)
+
+    class Meta:
+        ordering = ["issue", "number"]
+        verbose_name = _("citation")
+        verbose_name_plural = _("citations")
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "number"], name="citation_number_unique"),
+            models.UniqueConstraint(
+                fields=["issue", "reference"], name="citation_reference_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"[{self.number}] {self.reference.url}"

@@ -1,0 +1,155 @@
+"""Writes that touch several models: rendering, importing, publishing, renumbering."""
+
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from .interchange import InterchangeError, serialize_issue
+from .models import Citation, Issue, Item, Reference, Section
+from .rendering import render_intro_teaser, render_issue
+
+
+def issue_sections(issue):
+    """The issue's sections with their items, in order, fetched in two queries."""
+    return list(Issue.objects.with_contents().get(pk=issue.pk).sections.all())
+
+
+def issue_build(*, issue, sections=None):
+    """Render the issue from its current content, with editor-set reference titles applied."""
+    if sections is None:
+        sections = issue_sections(issue)
+    rendered = render_issue(issue, sections)
+    titles = dict(
+        Reference.objects.filter(
+            normalized_url__in=[ref.normalized_url for ref in rendered.references]
+        )
+        .exclude(title="")
+        .values_list("normalized_url", "title")
+    )
+    for ref in rendered.references:
+        ref.title = titles.get(ref.normalized_url, "")
+    return rendered
+
+
+def issue_body_html(*, issue, rendered):
+    """The issue's article (title to reference list) as HTML, in the issue's language."""
+    with translation.override(issue.language):
+        return render_to_string("issues/_issue_body.html", {"issue": issue, "rendered": rendered})
+
+
+@transaction.atomic
+def issue_render(*, issue):
+    """Render the issue, store the HTML readers get, and refresh its citations."""
+    rendered = issue_build(issue=issue)
+    _citations_refresh(issue=issue, references=rendered.references)
+    issue.plain_title = rendered.title_text[:300]
+    issue.rendered_html = issue_body_html(issue=issue, rendered=rendered)
+    issue.rendered_intro = render_intro_teaser(issue)
+    Issue.objects.filter(pk=issue.pk).update(
+        plain_title=issue.plain_title,
+        rendered_html=issue.rendered_html,
+        rendered_intro=issue.rendered_intro,
+    )
+    return rendered
+
+
+def _citations_refresh(*, issue, references):
+    urls = [ref.normalized_url for ref in references]
+    Reference.objects.bulk_create(
+        [Reference(url=ref.url[:2000], normalized_url=ref.normalized_url[:2000]) for ref in references],
+        ignore_conflicts=True,
+    )
+    by_url = Reference.objects.in_bulk(urls, field_name="normalized_url")
+    Citation.objects.filter(issue=issue).delete()
+    Citation.objects.bulk_create(
+        Citation(
+            issue=issue,
+            reference=by_url[ref.normalized_url],
+            number=ref.number,
+            text=ref.text[:2000],
+            count=len(ref.anchors),
+        )
+        for ref in references
+    )
+
+
+def issues_render_citing(*, reference):
+    """Re-render every issue that cites a reference, after its title changed."""
+    for issue in Issue.objects.filter(citations__reference=reference).distinct():
+        issue_render(issue=issue)
+
+
+@transaction.atomic
+def issue_import(*, parsed, number=None, publish=False, replace=False):
+    """Create an issue from a parsed interchange file, all or nothing."""
+    number = number or parsed.number
+    if number is None:
+        raise InterchangeError("the issue has no number: add `number:` or pass --number")
+    existing = Issue.objects.select_for_update().filter(number=number).first()
+    if existing and not replace:
+        raise InterchangeError(f"issue {number} already exists: pass --replace to overwrite it")
+    if existing:
+        existing.delete()
+    published_at = parsed.published_at
+    if publish and published_at is None:
+        published_at = timezone.now()
+    issue = Issue.objects.create(
+        number=number,
+        title=parsed.title,
+        intro=parsed.intro,
+        language=parsed.language,
+        published_at=published_at,
+    )
+    for section_position, parsed_section in enumerate(parsed.sections, start=1):
+        section = Section.objects.create(
+            issue=issue,
+            title=parsed_section.title,
+            icon=parsed_section.icon,
+            text=parsed_section.text,
+            position=section_position,
+        )
+        Item.objects.bulk_create(
+            Item(section=section, title=item.title, body=item.body, position=position)
+            for position, item in enumerate(parsed_section.items, start=1)
+        )
+    issue_render(issue=issue)
+    return issue
+
+
+def issue_export_markdown(*, issue):
+    """The issue in the interchange format."""
+    return serialize_issue(issue, issue_sections(issue))
+
+
+def positions_renumber(*, issue):
+    """Close gaps in section and item positions (1..n), keeping their order."""
+    sections = list(issue.sections.order_by("position", "pk"))
+    _renumber(sections)
+    for section in sections:
+        _renumber(list(section.items.order_by("position", "pk")))
+
+
+def _renumber(objects):
+    if [obj.position for obj in objects] == list(range(1, len(objects) + 1)):
+        return
+    model = type(objects[0])
+    # Two passes so that no intermediate state breaks the unique position constraints.
+    offset = max(obj.position for obj in objects) + len(objects) + 1
+    for index, obj in enumerate(objects, start=1):
+        obj.position = offset + index
+    model.objects.bulk_update(objects, ["position"])
+    for index, obj in enumerate(objects, start=1):
+        obj.position = index
+    model.objects.bulk_update(objects, ["position"])
+
+
+def issue_publish(*, issue, at=None):
+    """Publish now, or schedule for `at`; visibility follows from `published_at` alone."""
+    issue.published_at = at or timezone.now()
+    issue.save(update_fields=["published_at", "updated_at"])
+
+
+def issue_unpublish(*, issue):
+    """Take an issue back to draft."""
+    issue.published_at = None
+    issue.save(update_fields=["published_at", "updated_at"])

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import feeds, views
+
+app_name = "issues"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("issues/<int:number>/", views.issue_detail, name="detail"),
+    path("feed/", feeds.LatestIssuesFeed(), name="feed"),
+    path("feed/atom/", feeds.LatestIssuesAtomFeed(), name="feed-atom"),
+]

@@ -1,0 +1,29 @@
+"""Shared fixtures: where the shared corpora and seed live."""
+
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SEED_FILE = SHARED / "seed" / "000_fb46cd9ae7c44e75.txt"
+CORPORA = SHARED / "corpora"
+
+
+@pytest.fixture
+def seed_text():
+    if not SEED_FILE.exists():
+        pytest.skip(f"the seed issue is not here ({SEED_FILE})")
+    return SEED_FILE.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def corpora():
+    if not CORPORA.exists():
+        pytest.skip(f"the shared corpora are not here ({CORPORA})")
+    return CORPORA
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Hashing passwords for real costs a second per user; tests need no such strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,170 @@
+"""The Markdown path and the numbering rules, one by one."""
+
+from bs4 import BeautifulSoup
+
+from issues.rendering import (
+    Citations,
+    normalize_url,
+    render_inline_markdown,
+    render_issue,
+    render_markdown,
+)
+
+
+def cite(*fragments):
+    """Cite Markdown fragments in order with one numbering; return (html parts, references)."""
+    citations = Citations()
+    parts = [citations.cite(render_markdown(text)) for text in fragments]
+    return parts, citations.references
+
+
+def marks(fragment):
+    """The citation numbers after links, in order, as (link text, N)."""
+    soup = BeautifulSoup(fragment, "html.parser")
+    return [
+        (sup.find_previous_sibling("a").get_text(), sup.a.get_text())
+        for sup in soup.select("sup.citation")
+    ]
+
+
+class TestRenderMarkdown:
+    def test_raw_html_script_is_removed(self):
+        html = render_markdown('Hi <script>alert(1)</script><img src=x onerror="alert(1)">')
+        soup = BeautifulSoup(html, "html.parser")
+        assert soup.find("script") is None
+        assert all(not attr.startswith("on") for tag in soup.find_all() for attr in tag.attrs)
+
+    def test_only_http_https_mailto_links_keep_their_href(self):
+        html = render_markdown(
+            "[a](javascript:alert(1)) [b](https://ok.example) [c](mailto:x@y.z) [d](data:text/html,x)"
+        )
+        hrefs = [a.get("href") for a in BeautifulSoup(html, "html.parser").find_all("a")]
+        assert hrefs == [None, "https://ok.example", "mailto:x@y.z", None]
+
+    def test_tables_survive(self):
+        html = render_markdown("| a | b |\n|---|--:|\n| 1 | 2 |")
+        soup = BeautifulSoup(html, "html.parser")
+        assert [td.get_text() for td in soup.select("td")] == ["1", "2"]
+        assert soup.select("td")[1]["align"] == "right"
+
+    def test_template_syntax_is_text(self):
+        html = render_markdown("{{ settings.SECRET_KEY }} {% debug %}")
+        assert "{{ settings.SECRET_KEY }}" in BeautifulSoup(html, "html.parser").get_text()
+
+    def test_inline_title_drops_paragraph_but_keeps_link(self):
+        assert render_inline_markdown("[Reformer](https://x.org) *now*") == (
+            '<a href="https://x.org">Reformer</a> <em>now</em>'
+        )
+
+    def test_title_that_reads_as_a_list_stays_text(self):
+        assert render_inline_markdown("1. Not a list") == "1. Not a list"
+
+
+class TestNormalizeUrl:
+    def test_scheme_and_host_are_lowercased_but_path_is_not(self):
+        assert normalize_url("HTTPS://Example.ORG/Path") == "https://example.org/Path"
+
+    def test_default_ports_are_dropped_others_kept(self):
+        assert normalize_url("https://example.org:443/a") == "https://example.org/a"
+        assert normalize_url("http://example.org:80/a") == "http://example.org/a"
+        assert normalize_url("https://example.org:8443/a") == "https://example.org:8443/a"
+
+    def test_utm_parameters_are_dropped_others_kept(self):
+        assert (
+            normalize_url("https://x.org/a?utm_source=nl&id=3&UTM_medium=e")
+            == "https://x.org/a?id=3"
+        )
+        assert normalize_url("https://x.org/a?utm_source=nl") == "https://x.org/a"
+
+    def test_empty_path_equals_slash(self):
+        assert normalize_url("https://x.org") == normalize_url("https://x.org/")
+
+
+class TestNumbering:
+    def test_numbers_follow_first_appearance(self):
+        parts, refs = cite("[b](https://b.org) [a](https://a.org)", "[c](https://c.org)")
+        assert marks(parts[0]) == [("b", "[1]"), ("a", "[2]")]
+        assert marks(parts[1]) == [("c", "[3]")]
+        assert [ref.url for ref in refs] == ["https://b.org", "https://a.org", "https://c.org"]
+
+    def test_repeated_url_keeps_its_first_number(self):
+        parts, refs = cite("[a](https://a.org) [b](https://b.org)", "[a again](https://a.org)")
+        assert marks(parts[1]) == [("a again", "[1]")]
+        assert len(refs) == 2
+        assert refs[0].anchors == ["cite-1-1", "cite-1-2"]
+
+    def test_equal_urls_after_normalisation_share_a_number(self):
+        parts, refs = cite(
+            "[x](https://Example.org/p) [y](https://example.org:443/p?utm_campaign=z)"
+        )
+        assert marks(parts[0]) == [("x", "[1]"), ("y", "[1]")]
+        assert len(refs) == 1
+
+    def test_reference_style_links_and_autolinks_are_cited(self):
+        parts, refs = cite("[text][id] and <https://auto.example/x>\n\n[id]: https://ref.example/")
+        assert marks(parts[0]) == [("text", "[1]"), ("https://auto.example/x", "[2]")]
+        assert [ref.text for ref in refs] == ["text", "https://auto.example/x"]
+
+    def test_code_comments_images_and_mailto_are_not_cited(self):
+        parts, refs = cite(
+            "`[a](https://code.example)` <!-- [b](https://comment.example) -->\n\n"
+            "    [c](https://block.example)\n\n"
+            "```\n<https://fence.example>\n```\n\n"
+            "![img](https://img.example/a.png) [mail](mailto:a@b.c) [rel](/local)"
+        )
+        assert refs == []
+        assert "sup" not in parts[0]
+
+    def test_link_around_image_uses_alt_text(self):
+        _, refs = cite("[![Logo](https://img.example/l.png)](https://site.example)")
+        assert [(ref.url, ref.text) for ref in refs] == [("https://site.example", "Logo")]
+
+    def test_the_link_text_stays_a_link_followed_by_the_mark(self):
+        parts, _ = cite("See [Reformer](https://r.example).")
+        soup = BeautifulSoup(parts[0], "html.parser")
+        link = soup.find("a", href="https://r.example")
+        assert link.get_text() == "Reformer"
+        sup = link.find_next_sibling()
+        assert sup.name == "sup" and sup.a["href"] == "#ref-1" and sup["id"] == "cite-1-1"
+
+
+class _Items(list):
+    def all(self):
+        return self
+
+
+class _Fake:
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+
+class TestRenderIssue:
+    def test_reading_order_spans_title_intro_sections_and_items(self):
+        issue = _Fake(title="[T](https://t.example)", intro="[I](https://i.example)")
+        sections = [
+            _Fake(
+                title="S [s](https://s.example)",
+                text="[st](https://st.example)",
+                items=_Items(
+                    [
+                        _Fake(title="[it](https://it.example)", body="[b](https://b.example)"),
+                        _Fake(title="Two", body="[t again](https://t.example)"),
+                    ]
+                ),
+            ),
+            _Fake(title="Second", text="", items=_Items([_Fake(title="x", body="")])),
+        ]
+        rendered = render_issue(issue, sections)
+        assert [ref.url for ref in rendered.references] == [
+            "https://t.example",
+            "https://i.example",
+            "https://s.example",
+            "https://st.example",
+            "https://it.example",
+            "https://b.example",
+        ]
+        assert [s.number for s in rendered.sections] == [1, 2]
+        assert [i.number for i in rendered.sections[0].items] == ["1.1", "1.2"]
+        assert rendered.sections[1].items[0].anchor == "item-2-1"
+        assert rendered.sections[0].title_text == "S s"
+        assert rendered.references[0].anchors == ["cite-1-1", "cite-1-2"]
