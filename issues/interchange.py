@@ -283,9 +283,9 @@ def _track_blocks(line, fence, in_comment):
         return fence, "-->" not in line
     if fence is not None:
         match = _FENCE.match(line)
-        if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
-            if not line.strip().lstrip(fence[0]):
-                return None, False
+        closes = match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence)
+        if closes and not line.strip().lstrip(fence[0]):
+            return None, False
         return fence, False
     match = _FENCE.match(line)
     if match:

@@ -163,9 +163,7 @@ class Item(models.Model):
 class Reference(models.Model):
     """A cited URL, shared by every issue that cites it."""
 
-    url = models.URLField(
-        _("URL"), max_length=2000, help_text=_("The URL as it was first cited.")
-    )
+    url = models.URLField(_("URL"), max_length=2000, help_text=_("The URL as it was first cited."))
     normalized_url = models.CharField(
         _("normalized URL"),
         max_length=2000,

@@ -56,7 +56,10 @@ def issue_render(*, issue):
 def _citations_refresh(*, issue, references):
     urls = [ref.normalized_url for ref in references]
     Reference.objects.bulk_create(
-        [Reference(url=ref.url[:2000], normalized_url=ref.normalized_url[:2000]) for ref in references],
+        [
+            Reference(url=ref.url[:2000], normalized_url=ref.normalized_url[:2000])
+            for ref in references
+        ],
         ignore_conflicts=True,
     )
     by_url = Reference.objects.in_bulk(urls, field_name="normalized_url")

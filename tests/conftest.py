@@ -27,3 +27,6 @@ def corpora():
 def fast_password_hashing(settings):
     """Hashing passwords for real costs a second per user; tests need no such strength."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+from tests.browser import browser, page  # noqa: E402, F401  (fixtures)

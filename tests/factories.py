@@ -12,8 +12,17 @@ from issues.services import issue_render
 _numbers = itertools.count(1000)
 
 
-def make_issue(*, sections=(), number=None, title="A test issue", intro="", published=True,
-               published_at=None, language="en", render=True):
+def make_issue(
+    *,
+    sections=(),
+    number=None,
+    title="A test issue",
+    intro="",
+    published=True,
+    published_at=None,
+    language="en",
+    render=True,
+):
     """An issue; `sections` is a list of (title, text, [(item title, body), …])."""
     if published_at is None and published:
         published_at = timezone.now() - datetime.timedelta(days=1)

@@ -66,7 +66,10 @@ class TestParse:
         assert parsed.title == "Issue #7: [Links](https://title.example) too"
         assert parsed.intro.startswith("The intro")
         assert "<!-- editor note" in parsed.intro
-        assert [(s.icon, s.title) for s in parsed.sections] == [("📰", "News"), ("", "Empty section")]
+        assert [(s.icon, s.title) for s in parsed.sections] == [
+            ("📰", "News"),
+            ("", "Empty section"),
+        ]
         news = parsed.sections[0]
         assert news.text == "Section text."
         assert [item.title for item in news.items] == ["First item", "Second item"]
@@ -180,7 +183,13 @@ class TestRoundTrip:
             issue.language,
             issue.published_at,
             [
-                (s.position, s.icon, s.title, s.text, [(i.position, i.title, i.body) for i in s.items.all()])
+                (
+                    s.position,
+                    s.icon,
+                    s.title,
+                    s.text,
+                    [(i.position, i.title, i.body) for i in s.items.all()],
+                )
                 for s in issue.sections.order_by("position")
             ],
             list(issue.citations.values_list("number", "reference__url", "text")),

@@ -5,8 +5,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from bs4 import BeautifulSoup
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import make_big_issue, make_issue, make_user
@@ -25,14 +25,23 @@ class TestIssuePage:
             title="Weekly",
             language="zh-hans",
             sections=[
-                ("News", "Intro [x](https://x.example)", [("A", "[a](https://a.example)"), ("B", "")]),
+                (
+                    "News",
+                    "Intro [x](https://x.example)",
+                    [("A", "[a](https://a.example)"), ("B", "")],
+                ),
                 ("More", "", [("C", "again [x](https://x.example)")]),
             ],
         )
         soup = soup_of(client.get(issue.get_absolute_url()))
         assert soup.html["lang"] == "zh-hans"
+        assert soup.select_one("#toc-heading").get_text() == "目录"  # UI in the issue's language
         assert [s["id"] for s in soup.select("section.issue-section")] == ["section-1", "section-2"]
-        assert [a["id"] for a in soup.select("article.item")] == ["item-1-1", "item-1-2", "item-2-1"]
+        assert [a["id"] for a in soup.select("article.item")] == [
+            "item-1-1",
+            "item-1-2",
+            "item-2-1",
+        ]
         assert [a["href"] for a in soup.select("nav.toc a")] == [
             "#section-1", "#item-1-1", "#item-1-2", "#section-2", "#item-2-1", "#references",
         ]  # fmt: skip
@@ -84,9 +93,7 @@ class TestIssuePage:
 class TestVisibility:
     def test_drafts_and_scheduled_are_404_to_the_public(self, client):
         draft = make_issue(number=5, published=False)
-        scheduled = make_issue(
-            number=6, published_at=timezone.now() + datetime.timedelta(days=1)
-        )
+        scheduled = make_issue(number=6, published_at=timezone.now() + datetime.timedelta(days=1))
         for issue in (draft, scheduled):
             assert client.get(issue.get_absolute_url()).status_code == 404
         assert b"#5" not in client.get("/").content
@@ -119,6 +126,10 @@ class TestVisibility:
 class TestHome:
     def test_empty_site_says_so(self, client):
         assert "No issues yet" in soup_of(client.get("/")).get_text()
+
+    def test_chinese_readers_get_chinese_ui(self, client):
+        soup = soup_of(client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9"))
+        assert "还没有任何一期" in soup.get_text()
 
     def test_latest_issue_and_archive(self, client):
         make_issue(number=1, title="Old one")

@@ -36,7 +36,8 @@ class TestRenderMarkdown:
 
     def test_only_http_https_mailto_links_keep_their_href(self):
         html = render_markdown(
-            "[a](javascript:alert(1)) [b](https://ok.example) [c](mailto:x@y.z) [d](data:text/html,x)"
+            "[a](javascript:alert(1)) [b](https://ok.example) "
+            "[c](mailto:x@y.z) [d](data:text/html,x)"
         )
         hrefs = [a.get("href") for a in BeautifulSoup(html, "html.parser").find_all("a")]
         assert hrefs == [None, "https://ok.example", "mailto:x@y.z", None]

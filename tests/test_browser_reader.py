@@ -1,0 +1,37 @@
+"""A reader in a real browser: citations, references and back, and accessibility."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_follow_a_citation_to_its_reference_and_back(live_server, page):
+    call_command("load_demo", stdout=io.StringIO())
+    page.goto(f"{live_server.url}/issues/2/")
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    citation = page.locator("#item-1-3 sup.citation a").first
+    assert citation.inner_text() == "[4]"
+    citation.click()
+    page.wait_for_url("**#ref-4")
+    reference = page.locator("#ref-4")
+    assert reference.is_visible()
+    assert "Reformer" in reference.inner_text()
+    assert reference.evaluate("el => el.matches(':target')")
+    reference.locator(".backrefs a").first.click()
+    page.wait_for_url("**#cite-4-1")
+    assert page.locator("#cite-4-1").is_visible()
+    page.locator("nav.toc a[href='#item-6-6']").click()
+    assert page.locator("#item-6-6 h3").inner_text().startswith("6.6")
+
+
+@pytest.mark.parametrize("path", ["/", "/issues/2/", "/issues/3/", "/issues/404/"])
+def test_pages_have_no_accessibility_violations(live_server, page, path):
+    from axe_playwright_python.sync_playwright import Axe
+
+    call_command("load_demo", stdout=io.StringIO())
+    page.goto(f"{live_server.url}{path}")
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
