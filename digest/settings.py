@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    "nested_admin",
+    "reversion",
     "markdownx",
     "issues",
 ]

@@ -1,44 +1,432 @@
-"""The editors' admin (a first version; the full workspace builds on it)."""
+"""The editors' workspace: an issue assembled on one page, checked, previewed and published."""
 
-from django.contrib import admin
+import difflib
 
-from .models import Issue, Item, Reference, Section
-from .services import issue_render, issues_render_citing, positions_renumber
+import nested_admin
+import reversion
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Prefetch, Sum
+from django.db.models.functions import Now
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import formats
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from markdownx.models import MarkdownxField
+from markdownx.widgets import AdminMarkdownxWidget
+from reversion.models import Version
+
+from .checks import issue_checks
+from .exports import FORMATS, export_issue
+from .models import Citation, Issue, Item, Reference, Section
+from .revisions import revision_markdown
+from .services import (
+    POSITION_OFFSET,
+    issue_build,
+    issue_publish,
+    issue_render,
+    issue_restore,
+    issue_share,
+    issue_touch,
+    issue_unpublish,
+    issue_unshare,
+    issues_render_citing,
+    positions_renumber,
+)
+
+MARKDOWN_WIDGETS = {MarkdownxField: {"widget": AdminMarkdownxWidget(attrs={"rows": 6})}}
 
 
-class SectionInline(admin.StackedInline):
+class ItemInline(nested_admin.NestedStackedInline):
+    model = Item
+    extra = 0
+    fields = ("position", "title", "body")
+    sortable_field_name = "position"
+    formfield_overrides = MARKDOWN_WIDGETS
+
+
+class SectionInline(nested_admin.NestedStackedInline):
     model = Section
     extra = 0
     fields = ("position", "icon", "title", "text")
+    sortable_field_name = "position"
+    inlines = (ItemInline,)
+    formfield_overrides = MARKDOWN_WIDGETS
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return (("draft", _("Draft")), ("scheduled", _("Scheduled")), ("published", _("Published")))
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "draft":
+                return queryset.filter(published_at__isnull=True)
+            case "scheduled":
+                return queryset.filter(published_at__gt=Now())
+            case "published":
+                return queryset.filter(published_at__lte=Now())
+        return queryset
+
+
+class IssueAdminForm(forms.ModelForm):
+    """The issue form; refuses a save when someone else saved after this page was opened."""
+
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Issue
+        fields = ("number", "title", "language", "intro", "published_at")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["loaded_version"].initial = self.instance.edit_version
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.instance.pk:
+            # The row lock makes a concurrent save wait here, then see the newer version.
+            current = (
+                Issue.objects.select_for_update()
+                .filter(pk=self.instance.pk)
+                .values("edit_version", "updated_at", "last_edited_by__username")
+                .first()
+            )
+            if current is None:
+                raise ValidationError(_("This issue was deleted by someone else."), code="gone")
+            if cleaned_data.get("loaded_version") != current["edit_version"]:
+                raise ValidationError(
+                    _(
+                        "%(who)s changed this issue at %(when)s, after you opened it. "
+                        "Your changes were NOT saved, so nothing was overwritten: copy what you "
+                        "need from this page, then reload it to see their version."
+                    ),
+                    code="conflict",
+                    params={
+                        "who": current["last_edited_by__username"] or _("Someone"),
+                        "when": formats.date_format(current["updated_at"], "DATETIME_FORMAT"),
+                    },
+                )
+        return cleaned_data
+
+
+def _stage_positions(formsets):
+    """Give every kept section and item a unique temporary position in submitted order."""
+    counter = iter(range(2 * POSITION_OFFSET, 4 * POSITION_OFFSET))
+    for formset in formsets:
+        if formset.model not in (Section, Item):
+            continue
+        kept = [
+            (form.cleaned_data.get("position") or 0, index, form)
+            for index, form in enumerate(formset.forms)
+            if form.has_changed() or form.instance.pk
+            if not formset._should_delete_form(form) and hasattr(form, "cleaned_data")
+        ]
+        for _position, _index, form in sorted(kept, key=lambda entry: entry[:2]):
+            form.instance.position = next(counter)
+            if form.instance.pk:
+                formset.model.objects.filter(pk=form.instance.pk).update(
+                    position=form.instance.position
+                )
 
 
 @admin.register(Issue)
-class IssueAdmin(admin.ModelAdmin):
-    list_display = ("number", "title", "language", "published_at")
-    search_fields = ("title", "intro")
+class IssueAdmin(nested_admin.NestedModelAdmin):
+    form = IssueAdminForm
+    change_form_template = "admin/issues/issue/change_form.html"
+    list_display = ("number", "title", "status_badge", "published_at", "updated_at", "last_editor")
+    list_display_links = ("number", "title")
+    list_filter = (StatusFilter, "language")
+    list_select_related = ("last_edited_by",)
+    search_fields = ("=number", "title", "intro")
+    ordering = ("-number",)
     inlines = (SectionInline,)
+    formfield_overrides = MARKDOWN_WIDGETS
+    fieldsets = (
+        (None, {"fields": ("number", "title", "language", "intro", "loaded_version")}),
+        (
+            _("Publication"),
+            {
+                "fields": ("published_at",),
+                "description": _(
+                    "Empty: draft. A future date and time schedules the issue: it appears by "
+                    "itself at that moment. Or use “Publish now” beside the form."
+                ),
+            },
+        ),
+    )
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        positions_renumber(issue=form.instance)
-        issue_render(issue=form.instance)
+    @admin.display(description=_("status"), ordering="published_at")
+    def status_badge(self, issue):
+        labels = {"draft": _("Draft"), "scheduled": _("Scheduled"), "published": _("Published")}
+        return format_html(
+            '<span class="status status-{}">{}</span>', issue.status, labels[issue.status]
+        )
 
+    @admin.display(description=_("last edited by"), ordering="last_edited_by__username")
+    def last_editor(self, issue):
+        return issue.last_edited_by.username if issue.last_edited_by else "—"
 
-@admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
-    list_display = ("title", "section", "position")
-    list_select_related = ("section__issue",)
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.has_perm("issues.publish_issue"):
+            return ()
+        return ("published_at",)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        with reversion.create_revision():
+            reversion.set_user(request.user)
+            reversion.set_comment(_("Saved in the admin"))
+            extra_context = {**(extra_context or {}), **self._workspace(request, object_id)}
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _workspace(self, request, object_id):
+        """The published-to-be issue beside the form: numbers, references and checks."""
+        if object_id is None:
+            return {}
+        issue = Issue.objects.filter(pk=object_id).first()
+        if issue is None or not self.has_view_permission(request, issue):
+            return {}
+        sections = list(Issue.objects.with_contents().get(pk=issue.pk).sections.all())
+        rendered = issue_build(issue=issue, sections=sections)
+        checks = issue_checks(issue=issue, sections=sections, rendered=rendered)
+        return {
+            "rendered": rendered,
+            "checks": checks,
+            "has_blockers": any(check.is_blocker for check in checks),
+            "export_formats": FORMATS,
+            "can_publish": request.user.has_perm("issues.publish_issue"),
+            "share_url": request.build_absolute_uri(
+                reverse("issues:shared-preview", args=[issue.share_token])
+            )
+            if issue.share_token
+            else "",
+        }
 
     def save_model(self, request, obj, form, change):
+        obj.last_edited_by = request.user
+        if change:
+            obj.edit_version += 1
         super().save_model(request, obj, form, change)
-        issue_render(issue=obj.section.issue)
+
+    def save_related(self, request, form, formsets, change):
+        _stage_positions(formsets)
+        super().save_related(request, form, formsets, change)
+        issue = form.instance
+        positions_renumber(issue=issue)
+        issue_render(issue=issue)
+        # Record the final state, after renumbering, in this save's revision.
+        reversion.add_to_revision(issue)
+
+    def get_urls(self):
+        routes = [
+            ("publish/", self.publish_view, "publish"),
+            ("unpublish/", self.unpublish_view, "unpublish"),
+            ("share/", self.share_view, "share"),
+            ("export/<str:fmt>/", self.export_view, "export"),
+            ("revisions/", self.revisions_view, "revisions"),
+            ("revisions/compare/", self.compare_view, "compare"),
+            ("revisions/<int:version_id>/restore/", self.restore_view, "restore"),
+        ]
+        own = [
+            path(f"<path:object_id>/{route}", self._view(view), name=f"issues_issue_{name}")
+            for route, view, name in routes
+        ]
+        return own + super().get_urls()
+
+    def _view(self, view):
+        return self.admin_site.admin_view(view)
+
+    def _issue(self, request, object_id, *, permission):
+        issue = get_object_or_404(Issue, pk=object_id)
+        allowed = {
+            "view": self.has_view_permission(request, issue),
+            "change": self.has_change_permission(request, issue),
+            "publish": request.user.has_perm("issues.publish_issue"),
+        }[permission]
+        if not allowed:
+            raise PermissionDenied
+        return issue
+
+    def _back(self, issue):
+        return redirect("admin:issues_issue_change", issue.pk)
+
+    def publish_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        issue = self._issue(request, object_id, permission="publish")
+        sections = list(Issue.objects.with_contents().get(pk=issue.pk).sections.all())
+        rendered = issue_build(issue=issue, sections=sections)
+        blockers = [
+            c
+            for c in issue_checks(issue=issue, sections=sections, rendered=rendered)
+            if c.is_blocker
+        ]
+        if blockers:
+            messages.error(
+                request,
+                _("Not published: %(problems)s")
+                % {"problems": " ".join(c.message for c in blockers)},
+            )
+            return self._back(issue)
+        with reversion.create_revision():
+            reversion.set_user(request.user)
+            reversion.set_comment(_("Published"))
+            issue_publish(issue=issue, user=request.user)
+        messages.success(request, _("Issue #%(n)s is published.") % {"n": issue.number})
+        return self._back(issue)
+
+    def unpublish_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        issue = self._issue(request, object_id, permission="publish")
+        with reversion.create_revision():
+            reversion.set_user(request.user)
+            reversion.set_comment(_("Back to draft"))
+            issue_unpublish(issue=issue, user=request.user)
+        messages.success(request, _("Issue #%(n)s is a draft again.") % {"n": issue.number})
+        return self._back(issue)
+
+    def share_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        issue = self._issue(request, object_id, permission="change")
+        if request.POST.get("action") == "revoke":
+            issue_unshare(issue=issue, user=request.user)
+            messages.success(request, _("The share link is revoked; it no longer opens."))
+        else:
+            issue_share(issue=issue, user=request.user)
+            messages.success(
+                request, _("A new share link was created; earlier links no longer open.")
+            )
+        return self._back(issue)
+
+    def export_view(self, request, object_id, fmt):
+        issue = self._issue(request, object_id, permission="view")
+        if fmt not in FORMATS:
+            raise Http404(f"Unknown export format {fmt!r}.")
+        content_type, extension = FORMATS[fmt]
+        body = export_issue(issue=issue, fmt=fmt, base_url=request.build_absolute_uri("/"))
+        response = HttpResponse(body, content_type=content_type)
+        disposition = "inline" if request.GET.get("inline") else "attachment"
+        response["Content-Disposition"] = (
+            f'{disposition}; filename="issue-{issue.number}-{fmt}.{extension}"'
+        )
+        return response
+
+    def revisions_view(self, request, object_id):
+        issue = self._issue(request, object_id, permission="view")
+        versions = Version.objects.get_for_object(issue).select_related("revision__user")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": issue,
+            "title": _("Revisions of issue #%(n)s") % {"n": issue.number},
+            "versions": versions,
+            "can_restore": self.has_change_permission(request, issue),
+        }
+        return TemplateResponse(request, "admin/issues/issue/revisions.html", context)
+
+    def compare_view(self, request, object_id):
+        issue = self._issue(request, object_id, permission="view")
+        versions = Version.objects.get_for_object(issue)
+        try:
+            older = versions.get(pk=int(request.GET.get("a", "")))
+            newer = versions.get(pk=int(request.GET.get("b", "")))
+        except (ValueError, Version.DoesNotExist):
+            messages.error(request, _("Choose two revisions of this issue to compare."))
+            return redirect("admin:issues_issue_revisions", issue.pk)
+        if older.revision.date_created > newer.revision.date_created:
+            older, newer = newer, older
+        diff = difflib.HtmlDiff(wrapcolumn=70).make_table(
+            revision_markdown(older).splitlines(),
+            revision_markdown(newer).splitlines(),
+            fromdesc=formats.date_format(older.revision.date_created, "DATETIME_FORMAT"),
+            todesc=formats.date_format(newer.revision.date_created, "DATETIME_FORMAT"),
+            context=True,
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": issue,
+            "title": _("Compare revisions of issue #%(n)s") % {"n": issue.number},
+            "diff_table": diff,
+            "older": older,
+            "newer": newer,
+        }
+        return TemplateResponse(request, "admin/issues/issue/compare.html", context)
+
+    def restore_view(self, request, object_id, version_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        issue = self._issue(request, object_id, permission="change")
+        version = get_object_or_404(Version.objects.get_for_object(issue), pk=version_id)
+        with transaction.atomic(), reversion.create_revision():
+            reversion.set_user(request.user)
+            reversion.set_comment(
+                _("Restored the revision of %(when)s")
+                % {"when": formats.date_format(version.revision.date_created, "DATETIME_FORMAT")}
+            )
+            issue_restore(issue=issue, version=version, user=request.user)
+            reversion.add_to_revision(issue)
+        messages.success(request, _("The revision was restored."))
+        return self._back(issue)
 
 
 @admin.register(Reference)
 class ReferenceAdmin(admin.ModelAdmin):
-    list_display = ("url", "title")
+    list_display = ("url", "title", "times_cited", "cited_in")
     search_fields = ("url", "title")
+    fields = ("url", "title", "cited_in")
+    readonly_fields = ("url", "cited_in")
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(times=Sum("citations__count"), issue_count=Count("citations"))
+            .prefetch_related(
+                Prefetch(
+                    "citations",
+                    queryset=Citation.objects.select_related("issue").order_by("issue__number"),
+                )
+            )
+        )
+
+    def has_add_permission(self, request):
+        return False  # references come from citations, never typed in
+
+    @admin.display(description=_("times cited"), ordering="times")
+    def times_cited(self, reference):
+        return reference.times or 0
+
+    @admin.display(description=_("cited in"))
+    def cited_in(self, reference):
+        return (
+            format_html_join(
+                ", ",
+                '<a href="{}">#{} [{}]</a>',
+                (
+                    (
+                        reverse("admin:issues_issue_change", args=[c.issue_id]),
+                        c.issue.number,
+                        c.number,
+                    )
+                    for c in reference.citations.all()
+                ),
+            )
+            or "—"
+        )
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         issues_render_citing(reference=obj)
+        for issue_id in obj.citations.values_list("issue_id", flat=True):
+            issue_touch(issue=Issue(pk=issue_id), user=request.user)

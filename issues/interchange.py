@@ -319,7 +319,8 @@ def serialize_issue(issue, sections):
         parts.append(f"## {heading}\n")
         if section.text.strip():
             parts.append(section.text.strip("\n") + "\n")
-        for item in section.items.all():
+        items = section.items.all() if hasattr(section.items, "all") else section.items
+        for item in items:
             parts.append(f"### {item.title}\n")
             if item.body.strip():
                 parts.append(item.body.strip("\n") + "\n")

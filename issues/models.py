@@ -1,5 +1,7 @@
 """Issues, their numbered sections and items, and the references they cite."""
 
+import reversion
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -57,6 +59,29 @@ class Issue(models.Model):
             "In the past: published."
         ),
     )
+    share_token = models.CharField(
+        _("share token"),
+        max_length=64,
+        blank=True,
+        db_index=True,
+        editable=False,
+        help_text=_("Secret of the share-preview link; empty when no link is shared."),
+    )
+    edit_version = models.PositiveIntegerField(
+        _("edit version"),
+        default=0,
+        editable=False,
+        help_text=_("Goes up on every save; a save from an older version is refused."),
+    )
+    last_edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("last edited by"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # Rendered on save by services.issue_render, so a page view never parses Markdown.
@@ -70,6 +95,7 @@ class Issue(models.Model):
         ordering = ["-number"]
         verbose_name = _("issue")
         verbose_name_plural = _("issues")
+        permissions = [("publish_issue", _("Can publish, schedule and unpublish issues"))]
         constraints = [
             models.UniqueConstraint(fields=["number"], name="issue_number_unique"),
             models.CheckConstraint(condition=Q(number__gte=1), name="issue_number_positive"),
@@ -158,6 +184,12 @@ class Item(models.Model):
 
     def __str__(self):
         return self.title
+
+
+# Revisions hold the whole issue: the issue, its sections and their items.
+reversion.register(Item)
+reversion.register(Section, follow=["items"])
+reversion.register(Issue, follow=["sections"])
 
 
 class Reference(models.Model):

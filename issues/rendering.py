@@ -37,21 +37,48 @@ CITED_SCHEMES = ("http", "https")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def render_markdown(text):
-    """Turn editor Markdown into sanitised HTML: the one Markdown path of Digest."""
-    converted = markdown.markdown(
+def _markdown_to_raw_html(text):
+    return markdown.markdown(
         text or "",
         extensions=MARKDOWN_EXTENSIONS,
         extension_configs=MARKDOWN_EXTENSION_CONFIGS,
         output_format="html",
     )
+
+
+def render_markdown(text):
+    """Turn editor Markdown into sanitised HTML: the one Markdown path of Digest."""
     return nh3.clean(
-        converted,
+        _markdown_to_raw_html(text),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel=None,
     )
+
+
+def link_targets(text):
+    """Every link target the editor wrote, before sanitising (for pre-publication checks)."""
+    collector = _LinkCollector()
+    collector.feed(_markdown_to_raw_html(text))
+    return collector.targets
+
+
+class _LinkCollector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.targets = []
+        self.code_depth = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("code", "pre"):
+            self.code_depth += 1
+        elif tag == "a" and not self.code_depth:
+            self.targets.append((dict(attrs).get("href") or "").strip())
+
+    def handle_endtag(self, tag):
+        if tag in ("code", "pre") and self.code_depth:
+            self.code_depth -= 1
 
 
 _SINGLE_PARAGRAPH = re.compile(r"\A<p>(.*)</p>\Z", re.DOTALL)
@@ -115,6 +142,8 @@ class CitedReference:
     normalized_url: str
     text: str
     anchors: list = field(default_factory=list)
+    texts: list = field(default_factory=list)
+    urls: list = field(default_factory=list)
     is_removed: bool = True
     title: str = ""
 
@@ -150,6 +179,8 @@ class Citations:
             self.by_url[key] = ref
         if not is_removed:
             ref.is_removed = False
+        ref.texts.append(text)
+        ref.urls.append(url)
         anchor = f"cite-{ref.number}-{len(ref.anchors) + 1}"
         ref.anchors.append(anchor)
         return ref, anchor

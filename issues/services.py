@@ -1,6 +1,9 @@
 """Writes that touch several models: rendering, importing, publishing, renumbering."""
 
+import secrets
+
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -146,13 +149,55 @@ def _renumber(objects):
     model.objects.bulk_update(objects, ["position"])
 
 
-def issue_publish(*, issue, at=None):
+def issue_touch(*, issue, user=None):
+    """Record an edit: a newer version (older open forms are refused) and who made it."""
+    Issue.objects.filter(pk=issue.pk).update(
+        edit_version=F("edit_version") + 1, last_edited_by=user, updated_at=timezone.now()
+    )
+    issue.refresh_from_db(fields=["edit_version", "last_edited_by", "updated_at"])
+
+
+@transaction.atomic
+def issue_publish(*, issue, at=None, user=None):
     """Publish now, or schedule for `at`; visibility follows from `published_at` alone."""
     issue.published_at = at or timezone.now()
     issue.save(update_fields=["published_at", "updated_at"])
+    issue_touch(issue=issue, user=user)
 
 
-def issue_unpublish(*, issue):
+@transaction.atomic
+def issue_unpublish(*, issue, user=None):
     """Take an issue back to draft."""
     issue.published_at = None
     issue.save(update_fields=["published_at", "updated_at"])
+    issue_touch(issue=issue, user=user)
+
+
+def issue_share(*, issue, user=None):
+    """Create a secret share-preview link for reviewers without an account."""
+    issue.share_token = secrets.token_urlsafe(32)
+    issue.save(update_fields=["share_token", "updated_at"])
+    return issue.share_token
+
+
+def issue_unshare(*, issue, user=None):
+    """Revoke the share-preview link: the old URL answers 404 from now on."""
+    issue.share_token = ""
+    issue.save(update_fields=["share_token", "updated_at"])
+
+
+POSITION_OFFSET = 1_000_000
+
+
+@transaction.atomic
+def issue_restore(*, issue, version, user=None):
+    """Bring back the issue, its sections and items as a revision recorded them."""
+    # Park current positions out of the way so the restored rows never clash with them.
+    Section.objects.filter(issue=issue).update(position=F("position") + POSITION_OFFSET)
+    Item.objects.filter(section__issue=issue).update(position=F("position") + POSITION_OFFSET)
+    version.revision.revert(delete=True)
+    issue.refresh_from_db()
+    positions_renumber(issue=issue)
+    issue_touch(issue=issue, user=user)
+    issue_render(issue=issue)
+    return issue

@@ -7,6 +7,7 @@ app_name = "issues"
 urlpatterns = [
     path("", views.home, name="home"),
     path("issues/<int:number>/", views.issue_detail, name="detail"),
+    path("preview/<str:token>/", views.shared_preview, name="shared-preview"),
     path("feed/", feeds.LatestIssuesFeed(), name="feed"),
     path("feed/atom/", feeds.LatestIssuesAtomFeed(), name="feed-atom"),
 ]

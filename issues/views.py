@@ -26,6 +26,22 @@ def home(request):
     return render(request, "issues/home.html", {"latest": latest, "page": page})
 
 
+def shared_preview(request, token):
+    """A draft for reviewers without an account, through a secret, revocable link."""
+    if len(token) < 20:
+        raise Http404("No issue is shared under this link.")
+    issue = get_object_or_404(Issue, share_token=token)
+    body_html = issue_body_html(issue=issue, rendered=issue_build(issue=issue))
+    response = render(
+        request,
+        "issues/detail.html",
+        {"issue": issue, "body_html": body_html, "is_preview": True, "is_shared": True},
+    )
+    add_never_cache_headers(response)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
 def issue_detail(request, number):
     """One issue, as readers get it; staff also see drafts and scheduled issues, uncached."""
     issue = get_object_or_404(Issue, number=number)

@@ -4,7 +4,15 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+import os
+
+# `../shared` beside the checkout; DIGEST_SHARED_DIR or /work/shared when the clone lives elsewhere.
+_CANDIDATES = [
+    os.environ.get("DIGEST_SHARED_DIR", ""),
+    Path(__file__).resolve().parents[1].parent / "shared",
+    "/work/shared",
+]
+SHARED = next((Path(p) for p in _CANDIDATES if p and Path(p).is_dir()), Path(_CANDIDATES[1]))
 SEED_FILE = SHARED / "seed" / "000_fb46cd9ae7c44e75.txt"
 CORPORA = SHARED / "corpora"
 

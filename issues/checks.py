@@ -1,0 +1,118 @@
+"""Checks shown to editors before publishing: blockers stop "Publish now", warnings advise."""
+
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
+
+from django.utils.translation import gettext as _
+
+from .models import Citation
+from .rendering import link_targets
+
+TRACKING_PREFIXES = ("utm_",)
+TRACKING_PARAMETERS = {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid"}
+ALLOWED_LINK_SCHEMES = {"http", "https", "mailto"}
+
+
+@dataclass(frozen=True)
+class Check:
+    level: str  # "blocker" or "warning"
+    message: str
+
+    @property
+    def is_blocker(self):
+        return self.level == "blocker"
+
+
+def _places(issue, sections):
+    """Every Markdown text of the issue with a name editors recognise, in reading order."""
+    yield _("the issue title"), issue.title
+    yield _("the intro"), issue.intro
+    for section_number, section in enumerate(sections, start=1):
+        yield _("section %(n)s title") % {"n": section_number}, section.title
+        yield _("section %(n)s text") % {"n": section_number}, section.text
+        for item_number, item in enumerate(section.items.all(), start=1):
+            number = f"{section_number}.{item_number}"
+            yield _("item %(n)s title") % {"n": number}, item.title
+            yield _("item %(n)s body") % {"n": number}, item.body
+
+
+def issue_checks(*, issue, sections, rendered):
+    """Problems an editor should see before publishing, blockers first."""
+    checks = []
+    for place, text in _places(issue, sections):
+        for target in link_targets(text):
+            scheme = urlsplit(target).scheme.lower()
+            if scheme not in ALLOWED_LINK_SCHEMES or (scheme != "mailto" and "//" not in target):
+                checks.append(
+                    Check(
+                        "blocker",
+                        _("Link “%(target)s” in %(place)s is not an http(s) URL.")
+                        % {"target": target or _("(empty)"), "place": place},
+                    )
+                )
+    for ref in rendered.references:
+        for url in dict.fromkeys(ref.urls):
+            params = [key.lower() for key, _value in parse_qsl(urlsplit(url).query, True)]
+            tracking = [
+                key
+                for key in params
+                if key.startswith(TRACKING_PREFIXES) or key in TRACKING_PARAMETERS
+            ]
+            if tracking:
+                checks.append(
+                    Check(
+                        "warning",
+                        _("[%(n)s] %(url)s carries tracking parameters (%(params)s).")
+                        % {"n": ref.number, "url": url, "params": ", ".join(tracking)},
+                    )
+                )
+        texts = list(dict.fromkeys(text for text in ref.texts if text))
+        if len(texts) > 1:
+            checks.append(
+                Check(
+                    "warning",
+                    _("[%(n)s] %(url)s is cited under different texts: %(texts)s.")
+                    % {"n": ref.number, "url": ref.url, "texts": " / ".join(texts)},
+                )
+            )
+    earlier = (
+        Citation.objects.filter(
+            reference__normalized_url__in=[ref.normalized_url for ref in rendered.references],
+            issue__number__lt=issue.number,
+        )
+        .exclude(issue_id=issue.pk)
+        .values_list("reference__normalized_url", "issue__number")
+        .order_by("issue__number")
+    )
+    cited_before = {}
+    for url, number in earlier:
+        cited_before.setdefault(url, []).append(number)
+    for ref in rendered.references:
+        if ref.normalized_url in cited_before:
+            numbers = ", ".join(f"#{n}" for n in cited_before[ref.normalized_url])
+            checks.append(
+                Check(
+                    "warning",
+                    _("[%(n)s] %(url)s was already cited in issue %(issues)s.")
+                    % {"n": ref.number, "url": ref.url, "issues": numbers},
+                )
+            )
+    for section in rendered.sections:
+        if not section.items and not section.section.text.strip():
+            checks.append(
+                Check(
+                    "warning",
+                    _("Section %(n)s “%(title)s” is empty.")
+                    % {"n": section.number, "title": section.title_text},
+                )
+            )
+        for item in section.items:
+            if not item.item.body.strip():
+                checks.append(
+                    Check(
+                        "warning",
+                        _("Item %(n)s “%(title)s” has no body.")
+                        % {"n": item.number, "title": item.title_text},
+                    )
+                )
+    return sorted(checks, key=lambda check: not check.is_blocker)
