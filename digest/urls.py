@@ -1,11 +1,10 @@
 """Digest's URLs: the public site, the admin, and the staff-only markdownx endpoints."""
 
 from django.contrib import admin
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
-from markdownx.views import ImageUploadView, MarkdownifyView
 
+from issues import uploads
 from issues.sitemaps import HomeSitemap, IssueSitemap
 
 sitemaps = {"home": HomeSitemap, "issues": IssueSitemap}
@@ -13,16 +12,8 @@ sitemaps = {"home": HomeSitemap, "issues": IssueSitemap}
 urlpatterns = [
     path("admin/", admin.site.urls),
     # markdownx's own urls.py is open to anyone: these answer staff only.
-    path(
-        "markdownx/markdownify/",
-        staff_member_required(MarkdownifyView.as_view()),
-        name="markdownx_markdownify",
-    ),
-    path(
-        "markdownx/upload/",
-        staff_member_required(ImageUploadView.as_view()),
-        name="markdownx_upload",
-    ),
+    path("markdownx/markdownify/", uploads.markdownify, name="markdownx_markdownify"),
+    path("markdownx/upload/", uploads.upload_image, name="markdownx_upload"),
     path(
         "sitemap.xml",
         sitemap,

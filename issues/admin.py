@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Prefetch, Sum
+from django.db.models import Count, F, Prefetch, Sum
 from django.db.models.functions import Now
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
@@ -42,8 +42,22 @@ from .services import (
 MARKDOWN_WIDGETS = {MarkdownxField: {"widget": AdminMarkdownxWidget(attrs={"rows": 6})}}
 
 
+class PositionedForm(forms.ModelForm):
+    """Sections and items: positions are renumbered on save, so a clash is not an error."""
+
+    def validate_unique(self):
+        pass
+
+
+class PositionedFormSet(nested_admin.NestedInlineFormSet):
+    def validate_unique(self):
+        pass
+
+
 class ItemInline(nested_admin.NestedStackedInline):
     model = Item
+    form = PositionedForm
+    formset = PositionedFormSet
     extra = 0
     fields = ("position", "title", "body")
     sortable_field_name = "position"
@@ -52,6 +66,8 @@ class ItemInline(nested_admin.NestedStackedInline):
 
 class SectionInline(nested_admin.NestedStackedInline):
     model = Section
+    form = PositionedForm
+    formset = PositionedFormSet
     extra = 0
     fields = ("position", "icon", "title", "text")
     sortable_field_name = "position"
@@ -118,24 +134,44 @@ class IssueAdminForm(forms.ModelForm):
         return cleaned_data
 
 
-def _stage_positions(formsets):
-    """Give every kept section and item a unique temporary position in submitted order."""
-    counter = iter(range(2 * POSITION_OFFSET, 4 * POSITION_OFFSET))
-    for formset in formsets:
-        if formset.model not in (Section, Item):
-            continue
-        kept = [
-            (form.cleaned_data.get("position") or 0, index, form)
-            for index, form in enumerate(formset.forms)
-            if form.has_changed() or form.instance.pk
-            if not formset._should_delete_form(form) and hasattr(form, "cleaned_data")
-        ]
-        for _position, _index, form in sorted(kept, key=lambda entry: entry[:2]):
-            form.instance.position = next(counter)
-            if form.instance.pk:
-                formset.model.objects.filter(pk=form.instance.pk).update(
-                    position=form.instance.position
-                )
+def _positioned(formsets):
+    return [formset for formset in formsets if formset.model in (Section, Item)]
+
+
+def _park_positions(formsets):
+    """Before saving: move existing rows out of the way, and drop the items of deleted sections."""
+    for formset in _positioned(formsets):
+        pks = [form.instance.pk for form in formset.forms if form.instance.pk]
+        formset.model.objects.filter(pk__in=pks).update(position=POSITION_OFFSET + F("pk"))
+        for form in formset.forms:
+            if formset._should_delete_form(form):
+                for child in getattr(form, "nested_formsets", []):
+                    for child_form in child.forms:
+                        if hasattr(child_form, "cleaned_data"):
+                            child_form.cleaned_data["DELETE"] = True
+                    child.__dict__.pop("_deleted_form_indexes", None)
+
+
+def _apply_positions(formsets):
+    """After saving: number each section's items, and the sections, 1..n in submitted order."""
+    for formset in _positioned(formsets):
+        kept = sorted(
+            (
+                (form.cleaned_data.get("position") or 0, index, form.instance)
+                for index, form in enumerate(formset.forms)
+                if hasattr(form, "cleaned_data") and form.instance.pk
+                if not formset._should_delete_form(form)
+            ),
+            key=lambda entry: entry[:2],
+        )
+        instances = [instance for _position, _index, instance in kept]
+        # Two passes, so no intermediate state breaks the unique position constraint.
+        for rank, instance in enumerate(instances, start=1):
+            instance.position = 3 * POSITION_OFFSET + rank
+        formset.model.objects.bulk_update(instances, ["position"])
+        for rank, instance in enumerate(instances, start=1):
+            instance.position = rank
+        formset.model.objects.bulk_update(instances, ["position"])
 
 
 @admin.register(Issue)
@@ -217,8 +253,9 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
-        _stage_positions(formsets)
+        _park_positions(formsets)
         super().save_related(request, form, formsets, change)
+        _apply_positions(formsets)
         issue = form.instance
         positions_renumber(issue=issue)
         issue_render(issue=issue)

@@ -30,10 +30,14 @@ def revision_markdown(version):
             items.append(other.field_dict)
     built = []
     for section_id, data in sorted(sections, key=lambda entry: entry[1]["position"]):
-        if data["issue"] != version.object_id and str(data["issue"]) != str(version.object_id):
+        if str(data.get("issue_id", data.get("issue"))) != str(version.object_id):
             continue
         section_items = sorted(
-            (item for item in items if str(item["section"]) == str(section_id)),
+            (
+                item
+                for item in items
+                if str(item.get("section_id", item.get("section"))) == section_id
+            ),
             key=lambda item: item["position"],
         )
         built.append(

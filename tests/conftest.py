@@ -1,10 +1,9 @@
 """Shared fixtures: where the shared corpora and seed live."""
 
+import os
 from pathlib import Path
 
 import pytest
-
-import os
 
 # `../shared` beside the checkout; DIGEST_SHARED_DIR or /work/shared when the clone lives elsewhere.
 _CANDIDATES = [
