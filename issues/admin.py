@@ -45,6 +45,10 @@ MARKDOWN_WIDGETS = {MarkdownxField: {"widget": AdminMarkdownxWidget(attrs={"rows
 class PositionedForm(forms.ModelForm):
     """Sections and items: positions are renumbered on save, so a clash is not an error."""
 
+    class Meta:
+        # Editors order by dragging; the position follows from where they drop.
+        widgets = {"position": forms.HiddenInput}
+
     def validate_unique(self):
         pass
 
@@ -202,9 +206,8 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
 
     @admin.display(description=_("status"), ordering="published_at")
     def status_badge(self, issue):
-        labels = {"draft": _("Draft"), "scheduled": _("Scheduled"), "published": _("Published")}
         return format_html(
-            '<span class="status status-{}">{}</span>', issue.status, labels[issue.status]
+            '<span class="status status-{}">{}</span>', issue.status, issue.status_label
         )
 
     @admin.display(description=_("last edited by"), ordering="last_edited_by__username")

@@ -117,6 +117,12 @@ class Issue(models.Model):
         return "published"
 
     @property
+    def status_label(self):
+        return {"draft": _("Draft"), "scheduled": _("Scheduled"), "published": _("Published")}[
+            self.status
+        ]
+
+    @property
     def is_published(self):
         return self.status == "published"
 
