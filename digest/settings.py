@@ -119,6 +119,23 @@ SITE_NAME = env.str("DIGEST_SITE_NAME", default="Digest")
 
 ARCHIVE_PAGE_SIZE = 20
 
+# Reports: how many one client may send per hour, and (0 = off) after how many reports from
+# distinct clients an item is hidden pending review.
+# Behind the repo's nginx, the client address is the last X-Forwarded-For hop nginx appends.
+DIGEST_BEHIND_PROXY = env.bool("DIGEST_BEHIND_PROXY", default=False)
+DIGEST_REPORTS_PER_HOUR = env.int("DIGEST_REPORTS_PER_HOUR", default=5)
+DIGEST_AUTO_HIDE_AFTER_REPORTS = env.int("DIGEST_AUTO_HIDE_AFTER_REPORTS", default=0)
+
+EMAIL_BACKEND = env.str(
+    "DJANGO_EMAIL_BACKEND",
+    default="django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="digest@localhost")
+EMAIL_HOST = env.str("DJANGO_EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=25)
+
 # The markdownx live preview renders through the same function as the public pages.
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "issues.rendering.render_markdown"
 MARKDOWNX_UPLOAD_MAX_SIZE = 2 * 1024 * 1024

@@ -11,7 +11,7 @@ from urllib.parse import urljoin
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import formats, translation
 from django.utils.safestring import mark_safe
 
 from .services import issue_build, issue_export_markdown, issue_sections
@@ -80,13 +80,25 @@ def _text(issue, rendered, page_url):
         if section.text_html:
             lines += [html_to_plain_text(section.text_html), ""]
         for item in section.items:
+            if item.is_removed:
+                removed = translation.gettext("removed by the moderators on %(date)s") % {
+                    "date": formats.date_format(item.item.removed_at, "DATE_FORMAT")
+                }
+                lines += [f"{item.number} — {removed}", ""]
+                continue
             lines += [f"{item.number} {html_to_plain_text(item.title_html)}", ""]
             body = html_to_plain_text(item.body_html)
             if body:
                 lines += [body, ""]
     if rendered.references:
         lines += [translation.gettext("References"), ""]
-        lines += [f"[{ref.number}] {ref.display_title}: {ref.url}" for ref in rendered.references]
+        removed = translation.gettext("removed by the moderators")
+        lines += [
+            f"[{ref.number}] {removed}"
+            if ref.is_removed
+            else f"[{ref.number}] {ref.display_title}: {ref.url}"
+            for ref in rendered.references
+        ]
     return "\n".join(lines).rstrip() + "\n"
 
 

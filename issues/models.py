@@ -10,11 +10,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 
+STATUS_LABELS = {
+    "draft": _("Draft"),
+    "scheduled": _("Scheduled"),
+    "published": _("Published"),
+    "withdrawn": _("Withdrawn by the moderators"),
+}
+
 
 class IssueQuerySet(models.QuerySet):
     def published(self):
-        """Issues readers may see: a publication time that has come."""
-        return self.filter(published_at__lte=Now())
+        """Issues readers may see: a publication time that has come, not withdrawn."""
+        return self.filter(published_at__lte=Now(), withdrawn_at__isnull=True)
 
     def with_contents(self):
         """Everything a rendered issue needs, in a fixed number of queries."""
@@ -59,6 +66,14 @@ class Issue(models.Model):
             "In the past: published."
         ),
     )
+    withdrawn_at = models.DateTimeField(
+        _("withdrawn at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Set when moderators unpublish the issue: it then answers 410 Gone."),
+    )
+    withdrawal_reason = models.TextField(_("withdrawal reason"), blank=True, editable=False)
     share_token = models.CharField(
         _("share token"),
         max_length=64,
@@ -109,7 +124,9 @@ class Issue(models.Model):
 
     @property
     def status(self):
-        """Draft, scheduled or published, computed from `published_at` alone."""
+        """Draft, scheduled, published or withdrawn, computed from the dates alone."""
+        if self.withdrawn_at is not None:
+            return "withdrawn"
         if self.published_at is None:
             return "draft"
         if self.published_at > timezone.now():
@@ -118,9 +135,7 @@ class Issue(models.Model):
 
     @property
     def status_label(self):
-        return {"draft": _("Draft"), "scheduled": _("Scheduled"), "published": _("Published")}[
-            self.status
-        ]
+        return STATUS_LABELS[self.status]
 
     @property
     def is_published(self):
@@ -177,6 +192,14 @@ class Item(models.Model):
     position = models.PositiveIntegerField(
         _("position"), help_text=_("Order within the section; the item's number follows it.")
     )
+    removed_at = models.DateTimeField(
+        _("removed at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Set when moderators unpublish the item; a tombstone keeps its number."),
+    )
+    removal_reason = models.TextField(_("removal reason"), blank=True, editable=False)
 
     class Meta:
         ordering = ["section", "position"]
@@ -190,6 +213,10 @@ class Item(models.Model):
 
     def __str__(self):
         return self.title
+
+    @property
+    def is_removed(self):
+        return self.removed_at is not None
 
 
 # Revisions hold the whole issue: the issue, its sections and their items.
@@ -258,3 +285,113 @@ class Citation(models.Model):
 
     def __str__(self):
         return f"[{self.number}] {self.reference.url}"
+
+
+class Report(models.Model):
+    """A reader's report about an item or a whole issue."""
+
+    class Reason(models.TextChoices):
+        SPAM = "spam", _("Spam")
+        MISLEADING = "misleading", _("Misleading")
+        OFFENSIVE = "offensive", _("Offensive")
+        COPYRIGHT = "copyright", _("Copyright")
+        BROKEN_LINK = "broken_link", _("Broken link")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        DISMISSED = "dismissed", _("Dismissed")
+        ACTIONED = "actioned", _("Content unpublished")
+
+    issue = models.ForeignKey(
+        Issue, on_delete=models.CASCADE, related_name="reports", verbose_name=_("issue")
+    )
+    item = models.ForeignKey(
+        Item,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reports",
+        verbose_name=_("item"),
+        help_text=_("Empty when the whole issue is reported."),
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    note = models.TextField(_("note"), max_length=1000, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    client_hash = models.CharField(
+        _("client"),
+        max_length=64,
+        db_index=True,
+        help_text=_("A salted hash of the reporter's address: never the address itself."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    notified_at = models.DateTimeField(_("moderators notified at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+    resolution_note = models.TextField(_("resolution note"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        permissions = [
+            ("resolve_report", _("Can resolve reports")),
+            ("moderate_content", _("Can unpublish and republish items and issues")),
+        ]
+
+    def __str__(self):
+        target = f"item {self.item_id}" if self.item_id else f"issue #{self.issue.number}"
+        return f"{self.get_reason_display()} — {target}"
+
+
+class ModerationAction(models.Model):
+    """One entry of the moderation audit log: who did what, when, why, from which status."""
+
+    class Action(models.TextChoices):
+        UNPUBLISH_ITEM = "unpublish_item", _("Unpublished an item")
+        REPUBLISH_ITEM = "republish_item", _("Republished an item")
+        HIDE_ITEM = "hide_item", _("Hid an item pending review")
+        UNPUBLISH_ISSUE = "unpublish_issue", _("Unpublished an issue")
+        REPUBLISH_ISSUE = "republish_issue", _("Republished an issue")
+        DISMISS_REPORTS = "dismiss_reports", _("Dismissed reports")
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+        help_text=_("Empty for automatic actions."),
+    )
+    created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    issue = models.ForeignKey(
+        Issue, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("issue")
+    )
+    item = models.ForeignKey(
+        Item, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("item")
+    )
+    target = models.CharField(_("target"), max_length=400, help_text=_("What was acted on."))
+    reason = models.TextField(_("reason"), blank=True)
+    status_before = models.CharField(_("status before"), max_length=20)
+    status_after = models.CharField(_("status after"), max_length=20)
+    reports_resolved = models.PositiveIntegerField(_("reports resolved"), default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("moderation action")
+        verbose_name_plural = _("moderation log")
+
+    def __str__(self):
+        return f"{self.get_action_display()}: {self.target}"

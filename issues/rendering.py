@@ -142,6 +142,7 @@ class CitedReference:
     normalized_url: str
     text: str
     anchors: list = field(default_factory=list)
+    visible_anchors: list = field(default_factory=list)
     texts: list = field(default_factory=list)
     urls: list = field(default_factory=list)
     is_removed: bool = True
@@ -183,6 +184,8 @@ class Citations:
         ref.urls.append(url)
         anchor = f"cite-{ref.number}-{len(ref.anchors) + 1}"
         ref.anchors.append(anchor)
+        if not is_removed:
+            ref.visible_anchors.append(anchor)
         return ref, anchor
 
     def mark(self, url, text, *, is_removed):
@@ -260,6 +263,7 @@ class RenderedItem:
     title_html: str
     title_text: str
     body_html: str
+    is_removed: bool = False
 
 
 @dataclass
@@ -299,6 +303,7 @@ def render_issue(issue, sections, *, reference_titles=None):
         text_html = citations.cite(render_markdown(section.text))
         rendered_items = []
         for item_number, item in enumerate(section.items.all(), start=1):
+            # A removed item is still read for numbering, so every later number stays put.
             is_removed = getattr(item, "is_removed", False)
             item_title_html, item_title_text = _title(citations, item.title, is_removed=is_removed)
             body_html = citations.cite(render_markdown(item.body), is_removed=is_removed)
@@ -310,6 +315,7 @@ def render_issue(issue, sections, *, reference_titles=None):
                     title_html=item_title_html,
                     title_text=item_title_text,
                     body_html=body_html,
+                    is_removed=is_removed,
                 )
             )
         rendered_sections.append(

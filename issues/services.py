@@ -1,6 +1,7 @@
 """Writes that touch several models: rendering, importing, publishing, renumbering."""
 
 import secrets
+from types import SimpleNamespace
 
 from django.db import transaction
 from django.db.models import F
@@ -122,9 +123,20 @@ def issue_import(*, parsed, number=None, publish=False, replace=False):
     return issue
 
 
-def issue_export_markdown(*, issue):
-    """The issue in the interchange format."""
-    return serialize_issue(issue, issue_sections(issue))
+def issue_export_markdown(*, issue, include_removed=False):
+    """The issue in the interchange format; items the moderators removed are left out."""
+    sections = issue_sections(issue)
+    if not include_removed:
+        sections = [
+            SimpleNamespace(
+                title=section.title,
+                icon=section.icon,
+                text=section.text,
+                items=[item for item in section.items.all() if not item.is_removed],
+            )
+            for section in sections
+        ]
+    return serialize_issue(issue, sections)
 
 
 def positions_renumber(*, issue):

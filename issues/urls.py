@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("issues/<int:number>/", views.issue_detail, name="detail"),
     path("preview/<str:token>/", views.shared_preview, name="shared-preview"),
+    path("report/", views.report, name="report"),
+    path("report/thanks/", views.report_thanks, name="report-thanks"),
     path("feed/", feeds.LatestIssuesFeed(), name="feed"),
     path("feed/atom/", feeds.LatestIssuesAtomFeed(), name="feed-atom"),
 ]

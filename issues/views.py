@@ -3,10 +3,13 @@
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
 
+from .client import client_address
+from .forms import ReportForm
 from .models import Issue
+from .moderation import client_hash, report_create, reports_recent_count
 from .services import issue_body_html, issue_build, issue_render
 
 ARCHIVE_FIELDS = ("number", "title", "plain_title", "published_at", "language")
@@ -45,6 +48,8 @@ def shared_preview(request, token):
 def issue_detail(request, number):
     """One issue, as readers get it; staff also see drafts and scheduled issues, uncached."""
     issue = get_object_or_404(Issue, number=number)
+    if issue.status == "withdrawn":
+        return render(request, "issues/gone.html", {"issue": issue}, status=410)
     is_preview = not issue.is_published
     if is_preview and not can_preview(request.user):
         raise Http404("No published issue has this number.")
@@ -66,3 +71,42 @@ def issue_detail(request, number):
     if is_preview:
         add_never_cache_headers(response)
     return response
+
+
+def report(request):
+    """Readers report an item or a whole issue: no login, rate-limited, checked input."""
+    if request.method == "POST":
+        client = client_hash(client_address(request))
+        if reports_recent_count(client=client) >= settings.DIGEST_REPORTS_PER_HOUR:
+            context = {"limit": settings.DIGEST_REPORTS_PER_HOUR}
+            return render(request, "429.html", context, status=429)
+        form = ReportForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            if not data["website"]:  # the honeypot: robots get thanked, nothing is stored
+                report_create(
+                    issue=data["issue_obj"],
+                    item=data["item_obj"],
+                    reason=data["reason"],
+                    note=data["note"],
+                    contact_email=data["contact_email"],
+                    client=client,
+                )
+            return redirect("issues:report-thanks")
+        target = form.cleaned_data
+        status = 400
+    else:
+        form = ReportForm(
+            initial={"issue": request.GET.get("issue"), "item": request.GET.get("item")}
+        )
+        target = ReportForm.resolve_target(request.GET.get("issue"), request.GET.get("item"))
+        if target["errors"]:
+            raise Http404(" ".join(str(error) for error in target["errors"].values()))
+        status = 200
+    context = {"form": form, "issue": target.get("issue_obj"), "item": target.get("item_obj")}
+    return render(request, "issues/report.html", context, status=status)
+
+
+def report_thanks(request):
+    """The confirmation after a report."""
+    return render(request, "issues/report_thanks.html")

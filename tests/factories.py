@@ -63,12 +63,18 @@ def make_big_issue(*, items, sections=3, **kwargs):
     )
 
 
-def make_user(username="user", *, staff=False, superuser=False, groups=(), password="pw-12345"):
+def make_user(
+    username="user", *, staff=False, superuser=False, groups=(), password="pw-12345", email=""
+):
     """A user, optionally staff, a superuser, or in the named groups."""
     from django.contrib.auth.models import Group
 
     user = get_user_model().objects.create_user(
-        username=username, password=password, is_staff=staff or superuser, is_superuser=superuser
+        username=username,
+        password=password,
+        email=email,
+        is_staff=staff or superuser,
+        is_superuser=superuser,
     )
     for name in groups:
         user.groups.add(Group.objects.get(name=name))

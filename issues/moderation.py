@@ -1,0 +1,225 @@
+"""Reports from readers and what moderators do about them, every action in the audit log."""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+
+from .models import Issue, Item, ModerationAction, Report
+from .services import issue_render
+
+NOTIFY_INTERVAL = datetime.timedelta(hours=1)
+
+
+def client_hash(address):
+    """A salted hash of a client address, so reports never store the address itself."""
+    return salted_hmac("digest.report-client", address or "unknown").hexdigest()
+
+
+def reports_recent_count(*, client):
+    """How many reports this client sent in the last hour (the rate limit's measure)."""
+    since = timezone.now() - datetime.timedelta(hours=1)
+    return Report.objects.filter(client_hash=client, created_at__gte=since).count()
+
+
+def _target_reports(*, issue, item):
+    reports = Report.objects.filter(issue=issue)
+    return reports.filter(item=item) if item else reports.filter(item__isnull=True)
+
+
+@transaction.atomic
+def report_create(*, issue, item, reason, note, contact_email, client):
+    """Record a report; notify moderators at most hourly per target; maybe hide the item."""
+    report = Report.objects.create(
+        issue=issue,
+        item=item,
+        reason=reason,
+        note=note,
+        contact_email=contact_email,
+        client_hash=client,
+    )
+    recently_notified = _target_reports(issue=issue, item=item).filter(
+        notified_at__gte=timezone.now() - NOTIFY_INTERVAL
+    )
+    if not recently_notified.exists():
+        _notify_moderators(report)
+        Report.objects.filter(pk=report.pk).update(notified_at=timezone.now())
+    threshold = settings.DIGEST_AUTO_HIDE_AFTER_REPORTS
+    if item and threshold and not item.is_removed:
+        distinct_clients = (
+            _target_reports(issue=issue, item=item)
+            .filter(status=Report.Status.OPEN)
+            .values("client_hash")
+            .distinct()
+            .count()
+        )
+        if distinct_clients >= threshold:
+            item_unpublish(
+                item=item,
+                actor=None,
+                reason=_("Hidden pending review after %(n)s reports.") % {"n": distinct_clients},
+                action=ModerationAction.Action.HIDE_ITEM,
+                resolve_reports=False,
+            )
+    return report
+
+
+def _notify_moderators(report):
+    User = get_user_model()
+    recipients = list(
+        User.objects.filter(groups__name="Moderators", is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if not recipients:
+        return
+    target = _describe(report.issue, report.item)
+    queue = f"{settings.SITE_URL}{reverse('admin:issues_report_changelist')}"
+    send_mail(
+        subject=f"[Digest] New report: {target}",
+        message=(
+            f"A reader reported {target} ({report.get_reason_display()}).\n\n"
+            f"{report.note}\n\nThe moderation queue: {queue}\n"
+        ),
+        from_email=None,
+        recipient_list=recipients,
+    )
+
+
+def _describe(issue, item):
+    if item is None:
+        return f"issue #{issue.number} “{issue.plain_title or issue.title}”"
+    return f"item “{item.title}” of issue #{issue.number}"
+
+
+def _item_status(item):
+    return "removed" if item.is_removed else "published"
+
+
+def _resolve(*, issue, item, actor, status, note):
+    return (
+        _target_reports(issue=issue, item=item)
+        .filter(status=Report.Status.OPEN)
+        .update(status=status, resolved_at=timezone.now(), resolved_by=actor, resolution_note=note)
+    )
+
+
+@transaction.atomic
+def item_unpublish(
+    *, item, actor, reason, action=ModerationAction.Action.UNPUBLISH_ITEM, resolve_reports=True
+):
+    """Replace an item by a tombstone; every number in the issue stays as published."""
+    item = Item.objects.select_for_update().select_related("section__issue").get(pk=item.pk)
+    issue = item.section.issue
+    before = _item_status(item)
+    item.removed_at = timezone.now()
+    item.removal_reason = reason
+    item.save(update_fields=["removed_at", "removal_reason"])
+    resolved = 0
+    if resolve_reports:
+        resolved = _resolve(
+            issue=issue, item=item, actor=actor, status=Report.Status.ACTIONED, note=reason
+        )
+    issue_render(issue=issue)
+    return ModerationAction.objects.create(
+        actor=actor,
+        action=action,
+        issue=issue,
+        item=item,
+        target=_describe(issue, item),
+        reason=reason,
+        status_before=before,
+        status_after="removed",
+        reports_resolved=resolved,
+    )
+
+
+@transaction.atomic
+def item_republish(*, item, actor, reason=""):
+    """Bring an unpublished item back exactly as it was."""
+    item = Item.objects.select_for_update().select_related("section__issue").get(pk=item.pk)
+    before = _item_status(item)
+    item.removed_at = None
+    item.removal_reason = ""
+    item.save(update_fields=["removed_at", "removal_reason"])
+    issue_render(issue=item.section.issue)
+    return ModerationAction.objects.create(
+        actor=actor,
+        action=ModerationAction.Action.REPUBLISH_ITEM,
+        issue=item.section.issue,
+        item=item,
+        target=_describe(item.section.issue, item),
+        reason=reason,
+        status_before=before,
+        status_after="published",
+    )
+
+
+@transaction.atomic
+def issue_withdraw(*, issue, actor, reason):
+    """Unpublish a whole issue: it answers 410 Gone and leaves archive, feeds and sitemap."""
+    issue = Issue.objects.select_for_update().get(pk=issue.pk)
+    before = issue.status
+    issue.withdrawn_at = timezone.now()
+    issue.withdrawal_reason = reason
+    issue.save(update_fields=["withdrawn_at", "withdrawal_reason", "updated_at"])
+    resolved = _resolve(
+        issue=issue, item=None, actor=actor, status=Report.Status.ACTIONED, note=reason
+    )
+    issue_render(issue=issue)
+    return ModerationAction.objects.create(
+        actor=actor,
+        action=ModerationAction.Action.UNPUBLISH_ISSUE,
+        issue=issue,
+        target=_describe(issue, None),
+        reason=reason,
+        status_before=before,
+        status_after=issue.status,
+        reports_resolved=resolved,
+    )
+
+
+@transaction.atomic
+def issue_reinstate(*, issue, actor, reason=""):
+    """Republish a withdrawn issue exactly as it was."""
+    issue = Issue.objects.select_for_update().get(pk=issue.pk)
+    before = issue.status
+    issue.withdrawn_at = None
+    issue.withdrawal_reason = ""
+    issue.save(update_fields=["withdrawn_at", "withdrawal_reason", "updated_at"])
+    issue_render(issue=issue)
+    return ModerationAction.objects.create(
+        actor=actor,
+        action=ModerationAction.Action.REPUBLISH_ISSUE,
+        issue=issue,
+        target=_describe(issue, None),
+        reason=reason,
+        status_before=before,
+        status_after=issue.status,
+    )
+
+
+@transaction.atomic
+def reports_dismiss(*, issue, item, actor, reason=""):
+    """Close a target's open reports without touching the content."""
+    resolved = _resolve(
+        issue=issue, item=item, actor=actor, status=Report.Status.DISMISSED, note=reason
+    )
+    status = _item_status(item) if item else issue.status
+    return ModerationAction.objects.create(
+        actor=actor,
+        action=ModerationAction.Action.DISMISS_REPORTS,
+        issue=issue,
+        item=item,
+        target=_describe(issue, item),
+        reason=reason,
+        status_before=status,
+        status_after=status,
+        reports_resolved=resolved,
+    )
