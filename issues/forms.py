@@ -10,9 +10,7 @@ class ReportForm(forms.Form):
     """What a reader says about an item or an issue; the target is checked, never trusted."""
 
     issue = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2_147_483_647)
-    item = forms.IntegerField(
-        widget=forms.HiddenInput, required=False, min_value=1, max_value=2**63 - 1
-    )
+    item = forms.CharField(widget=forms.HiddenInput, required=False, max_length=24)
     reason = forms.ChoiceField(
         label=_("Reason"), choices=Report.Reason.choices, widget=forms.RadioSelect
     )
@@ -45,10 +43,15 @@ class ReportForm(forms.Form):
         if issue is None:
             errors["issue"] = _("There is no published issue with this number.")
         elif item_id not in (None, ""):
-            item_pk = _as_id(item_id)
-            if item_pk is not None:
+            # Items are named by their number in the issue ("1.3"), which never changes.
+            section_number, _dot, item_number = str(item_id).partition(".")
+            section_position, item_position = _as_id(section_number), _as_id(item_number)
+            if section_position and item_position:
                 item = Item.objects.filter(
-                    pk=item_pk, section__issue=issue, removed_at__isnull=True
+                    section__issue=issue,
+                    section__position=section_position,
+                    position=item_position,
+                    removed_at__isnull=True,
                 ).first()
             if item is None:
                 errors["item"] = _("This item does not exist in this issue.")

@@ -51,7 +51,8 @@ def moderator():
 
 
 def report_data(issue, item=None, **overrides):
-    data = {"issue": issue.number, "item": item.pk if item else "", "reason": "spam", "note": ""}
+    number = f"{item.section.position}.{item.position}" if item else ""
+    data = {"issue": issue.number, "item": number, "reason": "spam", "note": ""}
     data.update(overrides)
     return data
 
@@ -72,18 +73,18 @@ def numbers(client, issue):
 
 class TestReporting:
     def test_report_page_names_the_target(self, client, issue, second):
-        response = client.get(reverse("issues:report"), {"issue": 5, "item": second.pk})
+        response = client.get(reverse("issues:report"), {"issue": 5, "item": "1.2"})
         assert response.status_code == 200
         assert "“Second” in issue #5" in BeautifulSoup(response.content, "html.parser").get_text()
 
     def test_each_item_and_issue_has_a_report_link(self, client, issue, second):
         soup = BeautifulSoup(client.get(issue.get_absolute_url()).content, "html.parser")
         links = [a["href"] for a in soup.select("a[href*='/report/']")]
-        assert f"/report/?issue=5&item={second.pk}" in links
+        assert "/report/?issue=5&item=1.2" in links
         assert "/report/?issue=5" in links
 
     def test_unknown_target_on_get_is_404(self, client, issue):
-        assert client.get(reverse("issues:report"), {"issue": 5, "item": 99999}).status_code == 404
+        assert client.get(reverse("issues:report"), {"issue": 5, "item": "9.9"}).status_code == 404
         assert client.get(reverse("issues:report"), {"issue": "x"}).status_code == 404
 
     def test_valid_report_is_stored_with_a_hashed_address(self, client, issue, second):
@@ -104,8 +105,9 @@ class TestReporting:
             ({"reason": "boring"}, "reason", "Select a valid choice"),
             ({"note": "x" * 1001}, "note", "at most 1000 characters"),
             ({"contact_email": "not-an-email"}, "contact_email", "valid email"),
-            ({"item": "999999"}, "item", "does not exist in this issue"),
-            ({"item": "abc"}, "item", "Enter a whole number"),
+            ({"item": "7.1"}, "item", "does not exist in this issue"),
+            ({"item": "abc"}, "item", "does not exist in this issue"),
+            ({"item": "1.99999999999999999999"}, "item", "does not exist in this issue"),
             ({"issue": "77"}, "issue", "no published issue"),
         ],
     )
