@@ -77,6 +77,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://digest")}
+# Public pages are cached whole (issues.caching); off only to measure or debug.
+DIGEST_PAGE_CACHE = env.bool("DIGEST_PAGE_CACHE", default=True)
+DIGEST_PAGE_CACHE_TIMEOUT = env.int("DIGEST_PAGE_CACHE_TIMEOUT", default=24 * 3600)
+# Where HTML pages are written for nginx to serve without Django; empty: not written.
+DIGEST_PAGE_DIR = env.str("DIGEST_PAGE_DIR", default="")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

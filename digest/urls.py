@@ -6,6 +6,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from markdownx.views import ImageUploadView, MarkdownifyView
 
+from issues.caching import cache_public_page
 from issues.sitemaps import HomeSitemap, IssueSitemap
 
 sitemaps = {"home": HomeSitemap, "issues": IssueSitemap}
@@ -25,7 +26,7 @@ urlpatterns = [
     ),
     path(
         "sitemap.xml",
-        sitemap,
+        cache_public_page(sitemap),
         {"sitemaps": sitemaps},
         name="django.contrib.sitemaps.views.sitemap",
     ),

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from .caching import public_pages_changed
 from .interchange import InterchangeError, serialize_issue
 from .models import Citation, Issue, Item, Reference, Section
 from .rendering import render_intro_teaser, render_issue
@@ -49,7 +50,10 @@ def issue_render(*, issue):
         plain_title=issue.plain_title,
         rendered_html=issue.rendered_html,
         rendered_intro=issue.rendered_intro,
+        # The page cache keys on the latest updated_at: a re-render must move it.
+        updated_at=timezone.now(),
     )
+    public_pages_changed()
     return rendered
 
 
@@ -150,9 +154,11 @@ def issue_publish(*, issue, at=None):
     """Publish now, or schedule for `at`; visibility follows from `published_at` alone."""
     issue.published_at = at or timezone.now()
     issue.save(update_fields=["published_at", "updated_at"])
+    public_pages_changed()
 
 
 def issue_unpublish(*, issue):
     """Take an issue back to draft."""
     issue.published_at = None
     issue.save(update_fields=["published_at", "updated_at"])
+    public_pages_changed()

@@ -1,12 +1,13 @@
 from django.urls import path
 
 from . import feeds, views
+from .caching import cache_public_page
 
 app_name = "issues"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("issues/<int:number>/", views.issue_detail, name="detail"),
-    path("feed/", feeds.LatestIssuesFeed(), name="feed"),
-    path("feed/atom/", feeds.LatestIssuesAtomFeed(), name="feed-atom"),
+    path("feed/", cache_public_page(feeds.LatestIssuesFeed()), name="feed"),
+    path("feed/atom/", cache_public_page(feeds.LatestIssuesAtomFeed()), name="feed-atom"),
 ]

@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import add_never_cache_headers
 
+from .caching import cache_public_page
 from .models import Issue
 from .services import issue_body_html, issue_build, issue_render
 
@@ -17,15 +18,20 @@ def can_preview(user):
     return user.is_active and user.is_staff and user.has_perm("issues.view_issue")
 
 
+@cache_public_page
 def home(request):
     """The latest issue's title and intro, then the archive, newest first."""
     published = Issue.objects.published().order_by("-number")
     latest = published.only(*ARCHIVE_FIELDS, "rendered_intro").first()
     paginator = Paginator(published.only(*ARCHIVE_FIELDS), settings.ARCHIVE_PAGE_SIZE)
+    state = getattr(request, "digest_site_state", None)
+    if state is not None:
+        paginator.count = state.published  # the cache already counted them: save a query
     page = paginator.get_page(request.GET.get("page"))
     return render(request, "issues/home.html", {"latest": latest, "page": page})
 
 
+@cache_public_page
 def issue_detail(request, number):
     """One issue, as readers get it; staff also see drafts and scheduled issues, uncached."""
     issue = get_object_or_404(Issue, number=number)
