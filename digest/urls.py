@@ -6,12 +6,14 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from markdownx.views import ImageUploadView, MarkdownifyView
 
+from digest.health import healthz
 from issues.caching import cache_public_page
 from issues.sitemaps import HomeSitemap, IssueSitemap
 
 sitemaps = {"home": HomeSitemap, "issues": IssueSitemap}
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     # markdownx's own urls.py is open to anyone: these answer staff only.
     path(
