@@ -61,10 +61,10 @@ def wait_for(url, *, timeout=30, process=None):
 def render_nginx_template(values):
     """The repo's nginx template with its ${UPPER_CASE} placeholders filled, like envsubst."""
     text = NGINX_TEMPLATE.read_text()
-    missing = set(re.findall(r"\$\{([A-Z_]+)\}", text)) - set(values)
+    missing = set(re.findall(r"\$\{(DIGEST_[A-Z_]+)\}", text)) - set(values)
     if missing:
         raise KeyError(f"no value for {sorted(missing)}")
-    return re.sub(r"\$\{([A-Z_]+)\}", lambda m: str(values[m.group(1)]), text)
+    return re.sub(r"\$\{(DIGEST_[A-Z_]+)\}", lambda m: str(values[m.group(1)]), text)
 
 
 def production_env(*, database_url, workdir, **extra):
