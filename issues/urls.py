@@ -8,6 +8,7 @@ app_name = "issues"
 urlpatterns = [
     path("", views.home, name="home"),
     path("issues/<int:number>/", views.issue_detail, name="detail"),
+    path("search/", views.search, name="search"),
     path("feed/", cache_public_page(feeds.LatestIssuesFeed()), name="feed"),
     path("feed/atom/", cache_public_page(feeds.LatestIssuesAtomFeed()), name="feed-atom"),
 ]

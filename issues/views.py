@@ -8,9 +8,11 @@ from django.utils.cache import add_never_cache_headers
 
 from .caching import cache_public_page
 from .models import Issue
+from .search import search as search_hits
 from .services import issue_body_html, issue_build, issue_render
 
 ARCHIVE_FIELDS = ("number", "title", "plain_title", "published_at", "language")
+SEARCH_PAGE_SIZE = 20
 
 
 def can_preview(user):
@@ -56,3 +58,11 @@ def issue_detail(request, number):
     if is_preview:
         add_never_cache_headers(response)
     return response
+
+
+def search(request):
+    """Published issues, sections and items matching `q`, paginated; never cached."""
+    query, hits = search_hits(request.GET.get("q", ""))
+    page = Paginator(hits, SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"query": query, "raw_query": request.GET.get("q", ""), "page": page}
+    return render(request, "issues/search.html", context)
