@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format messages
+.PHONY: install run test lint format messages bench
 
 install: $(VENV)/.installed
 
@@ -36,3 +36,8 @@ format: install
 messages: install
 	$(PY) manage.py makemessages -l zh_Hans --ignore '.venv/*' --ignore 'tests/*'
 	$(PY) manage.py compilemessages --ignore '.venv/*'
+
+# Throughput of the production stack on loopback (needs nginx-light, wrk, openssl; PostgreSQL
+# when DATABASE_URL points to one). Writes bench/RESULTS.md.
+bench: install
+	$(PY) bench/run.py

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "digest.middleware.RequestLogMiddleware",
+    "digest.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -79,6 +81,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://digest")}
+# Public pages are cached whole (issues.caching); off only to measure or debug.
+DIGEST_PAGE_CACHE = env.bool("DIGEST_PAGE_CACHE", default=True)
+DIGEST_PAGE_CACHE_TIMEOUT = env.int("DIGEST_PAGE_CACHE_TIMEOUT", default=24 * 3600)
+# Where HTML pages are written for nginx to serve without Django; empty: not written.
+DIGEST_PAGE_DIR = env.str("DIGEST_PAGE_DIR", default="")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -148,9 +155,41 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# HTTPS: on by default in production. nginx terminates TLS and says so in X-Forwarded-Proto,
+# which only a proxy we run may set (DJANGO_BEHIND_PROXY), or anyone could claim https.
+if env.bool("DJANGO_BEHIND_PROXY", default=not DEBUG):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers probe over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Asking browsers to preload HSTS binds the whole domain for months: its owner opts in.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# One JSON line per request on stdout (digest.middleware.RequestLogMiddleware).
+DIGEST_REQUEST_LOG = env.bool("DIGEST_REQUEST_LOG", default=not DEBUG)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"bare": {"format": "%(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "bare",
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "digest.requests": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        # Each request is logged once, by digest.requests; Django's own lines would repeat it.
+        "django.request": {"level": "ERROR"},
+    },
 }

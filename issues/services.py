@@ -8,6 +8,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from .caching import public_pages_changed
 from .interchange import InterchangeError, serialize_issue
 from .models import Citation, Issue, Item, Reference, Section
 from .rendering import render_intro_teaser, render_issue
@@ -53,7 +54,10 @@ def issue_render(*, issue):
         plain_title=issue.plain_title,
         rendered_html=issue.rendered_html,
         rendered_intro=issue.rendered_intro,
+        # The page cache keys on the latest updated_at: a re-render must move it.
+        updated_at=timezone.now(),
     )
+    public_pages_changed()
     return rendered
 
 
@@ -175,6 +179,7 @@ def issue_publish(*, issue, at=None, user=None):
     issue.published_at = at or timezone.now()
     issue.save(update_fields=["published_at", "updated_at"])
     issue_touch(issue=issue, user=user)
+    public_pages_changed()
 
 
 @transaction.atomic
@@ -183,6 +188,7 @@ def issue_unpublish(*, issue, user=None):
     issue.published_at = None
     issue.save(update_fields=["published_at", "updated_at"])
     issue_touch(issue=issue, user=user)
+    public_pages_changed()
 
 
 def issue_share(*, issue, user=None):

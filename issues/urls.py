@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import feeds, views
+from .caching import cache_public_page
 
 app_name = "issues"
 
@@ -10,6 +11,7 @@ urlpatterns = [
     path("preview/<str:token>/", views.shared_preview, name="shared-preview"),
     path("report/", views.report, name="report"),
     path("report/thanks/", views.report_thanks, name="report-thanks"),
-    path("feed/", feeds.LatestIssuesFeed(), name="feed"),
-    path("feed/atom/", feeds.LatestIssuesAtomFeed(), name="feed-atom"),
+    path("search/", views.search, name="search"),
+    path("feed/", cache_public_page(feeds.LatestIssuesFeed()), name="feed"),
+    path("feed/atom/", cache_public_page(feeds.LatestIssuesAtomFeed()), name="feed-atom"),
 ]

@@ -6,13 +6,16 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
 
+from .caching import cache_public_page
 from .client import client_address
 from .forms import ReportForm
 from .models import Issue
 from .moderation import client_hash, report_create, reports_recent_count
+from .search import search as search_hits
 from .services import issue_body_html, issue_build, issue_render
 
 ARCHIVE_FIELDS = ("number", "title", "plain_title", "published_at", "language")
+SEARCH_PAGE_SIZE = 20
 
 
 def can_preview(user):
@@ -20,11 +23,15 @@ def can_preview(user):
     return user.is_active and user.is_staff and user.has_perm("issues.view_issue")
 
 
+@cache_public_page
 def home(request):
     """The latest issue's title and intro, then the archive, newest first."""
     published = Issue.objects.published().order_by("-number")
     latest = published.only(*ARCHIVE_FIELDS, "rendered_intro").first()
     paginator = Paginator(published.only(*ARCHIVE_FIELDS), settings.ARCHIVE_PAGE_SIZE)
+    state = getattr(request, "digest_site_state", None)
+    if state is not None:
+        paginator.count = state.published  # the cache already counted them: save a query
     page = paginator.get_page(request.GET.get("page"))
     return render(request, "issues/home.html", {"latest": latest, "page": page})
 
@@ -45,6 +52,7 @@ def shared_preview(request, token):
     return response
 
 
+@cache_public_page
 def issue_detail(request, number):
     """One issue, as readers get it; staff also see drafts and scheduled issues, uncached."""
     issue = get_object_or_404(Issue, number=number)
@@ -110,3 +118,11 @@ def report(request):
 def report_thanks(request):
     """The confirmation after a report."""
     return render(request, "issues/report_thanks.html")
+
+
+def search(request):
+    """Published issues, sections and items matching `q`, paginated; never cached."""
+    query, hits = search_hits(request.GET.get("q", ""))
+    page = Paginator(hits, SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"query": query, "raw_query": request.GET.get("q", ""), "page": page}
+    return render(request, "issues/search.html", context)

@@ -37,3 +37,13 @@ def fast_password_hashing(settings):
 
 
 from tests.browser import browser, page  # noqa: E402, F401  (fixtures)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: one test's cached pages mean nothing to the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

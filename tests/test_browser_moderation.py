@@ -33,7 +33,7 @@ def test_report_unpublish_tombstone(live_server, browser):
     reader.click("#item-1-2 a.report-link")
     reader.check("input[value=spam]")
     reader.fill("textarea[name=note]", "An advert, not news.")
-    reader.click("button[type=submit]")
+    reader.click(".report-form button[type=submit]")
     reader.wait_for_url("**/report/thanks/")
 
     moderator = browser.new_context().new_page()

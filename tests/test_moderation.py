@@ -359,3 +359,20 @@ class TestUnpublishing:
         titles = [entry.h3.get_text(" ", strip=True) for entry in queue.select(".queue-entry")]
         assert titles[0].startswith("Item “First”") and "1 open report" in titles[0]
         assert titles[1].startswith("Item “Second”") and "2 open reports" in titles[1]
+
+
+class TestSearchAndCache:
+    def test_removed_items_and_withdrawn_issues_leave_search(
+        self, client, issue, second, moderator
+    ):
+        from issues.moderation import issue_withdraw, item_unpublish
+
+        assert "Second" in client.get("/search/", {"q": "Second"}).content.decode()
+        page = client.get(issue.get_absolute_url()).content.decode()  # fills the page cache
+        assert "only.example" in page
+        item_unpublish(item=second, actor=moderator, reason="Spam")
+        assert "/issues/5/#item-1-2" not in client.get("/search/", {"q": "Second"}).content.decode()
+        assert "only.example" not in client.get(issue.get_absolute_url()).content.decode()
+        issue_withdraw(issue=issue, actor=moderator, reason="Legal")
+        assert "/issues/5/" not in client.get("/search/", {"q": "Third"}).content.decode()
+        assert client.get(issue.get_absolute_url()).status_code == 410

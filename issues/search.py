@@ -1,0 +1,234 @@
+"""Search over published issues, sections and items.
+
+PostgreSQL: full-text search (ranked, snippets from ts_headline), or'd with a substring match,
+because its parser does not split Chinese into words. Elsewhere (SQLite): the substring match
+alone. Snippets are escaped here; only our own <mark> tags survive.
+"""
+
+import re
+from dataclasses import dataclass
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Now
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from .models import Issue, Item, Section
+
+MAX_QUERY_LENGTH = 100
+MAX_TERMS = 6
+MAX_HITS_PER_KIND = 200
+SNIPPET_CHARS = 90
+# ts_headline's markers: characters no text of ours contains, swapped for <mark> after escaping.
+START, STOP = "\x02", "\x03"
+CONFIG = "english"
+
+
+@dataclass
+class Hit:
+    """One match: where it is, what it is called, and a snippet with the terms marked."""
+
+    issue_number: int
+    issue_title: str
+    kind: str
+    label: str
+    title: str
+    url: str
+    snippet: str
+    rank: float
+
+
+def clean_query(raw):
+    """The query as searched: control characters out, spaces collapsed, length capped."""
+    text = re.sub(r"[\x00-\x1f\x7f]", " ", raw or "")
+    text = " ".join(text.split())[:MAX_QUERY_LENGTH].strip()
+    # Only punctuation matches nothing worth showing.
+    return text if re.search(r"\w", text) else ""
+
+
+def query_terms(query):
+    return [term for term in (t.strip("\"'") for t in query.split()) if term][:MAX_TERMS]
+
+
+def plain(markdown):
+    """Markdown reduced to readable text for snippets: link text kept, URLs and markup dropped."""
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
+    text = re.sub(r"<(https?://[^>]+)>", r"\1", text)
+    text = re.sub(r"[#*_`>|]+", " ", text)
+    return " ".join(text.split())
+
+
+def highlight(text, terms, *, around=None):
+    """Escaped text with every term in <mark>; cut to a window around the first match."""
+    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE) if terms else None
+    if around and pattern:
+        first = pattern.search(text)
+        start = max(0, (first.start() if first else 0) - around // 2)
+        end = start + around * 2
+        text = ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+    if not pattern:
+        return mark_safe(escape(text))  # escaped just now
+    parts, last = [], 0
+    for match in pattern.finditer(text):
+        parts.append(escape(text[last : match.start()]))
+        parts.append(f"<mark>{escape(match.group())}</mark>")
+        last = match.end()
+    parts.append(escape(text[last:]))
+    return mark_safe("".join(parts))  # each part escaped above
+
+
+def _headline_html(headline):
+    escaped = escape(headline)
+    return mark_safe(
+        escaped.replace(START, "<mark>").replace(STOP, "</mark>")
+    )  # escaped before the swap
+
+
+def _substring_filter(terms, fields):
+    condition = Q()
+    for term in terms:
+        any_field = Q()
+        for field in fields:
+            any_field |= Q(**{f"{field}__icontains": term})
+        condition &= any_field
+    return condition
+
+
+def _matches(queryset, *, query, terms, title, text):
+    """The queryset narrowed to matches, annotated with `rank` and `headline`."""
+    substring = _substring_filter(terms, (title, text))
+    if connection.vendor != "postgresql":
+        return queryset.filter(substring).annotate(rank=Value(0.0), headline=Value(""))
+    search_query = SearchQuery(query, search_type="websearch", config=CONFIG)
+    vector = SearchVector(title, weight="A", config=CONFIG) + SearchVector(
+        text, weight="B", config=CONFIG
+    )
+    return (
+        queryset.annotate(document=vector)
+        .filter(Q(document=search_query) | substring)
+        .annotate(
+            rank=SearchRank(F("document"), search_query),
+            headline=SearchHeadline(
+                text,
+                search_query,
+                config=CONFIG,
+                start_sel=START,
+                stop_sel=STOP,
+                max_words=30,
+                min_words=12,
+            ),
+        )
+    )
+
+
+def _snippet(row, terms, text):
+    if START in (row.headline or ""):
+        return _headline_html(plain(row.headline))
+    return highlight(plain(text), terms, around=SNIPPET_CHARS)
+
+
+def search(raw_query):
+    """Hits for a query, best first: most relevant, then the newest issue."""
+    query = clean_query(raw_query)
+    if not query:
+        return query, []
+    terms = query_terms(query)
+    published = Now()
+    hits = []
+
+    issues = _matches(
+        Issue.objects.filter(published_at__lte=published, withdrawn_at__isnull=True),
+        query=query,
+        terms=terms,
+        title="title",
+        text="intro",
+    ).order_by("-rank", "-number")[:MAX_HITS_PER_KIND]
+    for issue in issues:
+        hits.append(
+            Hit(
+                issue.number, issue.plain_title or issue.title, "issue", f"#{issue.number}",
+                issue.plain_title or plain(issue.title), issue.get_absolute_url(),
+                _snippet(issue, terms, issue.intro), issue.rank,
+            )
+        )  # fmt: skip
+
+    # Anchors number sections and items by their order, which positions may skip.
+    section_number = Subquery(
+        Section.objects.filter(issue=OuterRef("issue"), position__lte=OuterRef("position"))
+        .values("issue")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    sections = (
+        _matches(
+            Section.objects.filter(
+                issue__published_at__lte=published, issue__withdrawn_at__isnull=True
+            ),
+            query=query,
+            terms=terms,
+            title="title",
+            text="text",
+        )
+        .annotate(number=section_number)
+        .select_related("issue")
+        .order_by("-rank", "-issue__number", "position")[:MAX_HITS_PER_KIND]
+    )
+    for section in sections:
+        issue = section.issue
+        hits.append(
+            Hit(
+                issue.number, issue.plain_title or issue.title, "section", str(section.number),
+                plain(section.title), f"{issue.get_absolute_url()}#section-{section.number}",
+                _snippet(section, terms, section.text), section.rank,
+            )
+        )  # fmt: skip
+
+    item_number = Subquery(
+        Item.objects.filter(section=OuterRef("section"), position__lte=OuterRef("position"))
+        .values("section")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    item_section_number = Subquery(
+        Section.objects.filter(
+            issue=OuterRef("section__issue"), position__lte=OuterRef("section__position")
+        )
+        .values("issue")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    items = (
+        _matches(
+            # Items the moderators removed leave search too.
+            Item.objects.filter(
+                section__issue__published_at__lte=published,
+                section__issue__withdrawn_at__isnull=True,
+                removed_at__isnull=True,
+            ),
+            query=query,
+            terms=terms,
+            title="title",
+            text="body",
+        )
+        .annotate(number=item_number, section_number=item_section_number)
+        .select_related("section__issue")
+        .order_by("-rank", "-section__issue__number", "section__position", "position")[
+            :MAX_HITS_PER_KIND
+        ]
+    )
+    for item in items:
+        issue = item.section.issue
+        label = f"{item.section_number}.{item.number}"
+        hits.append(
+            Hit(
+                issue.number, issue.plain_title or issue.title, "item", label, plain(item.title),
+                f"{issue.get_absolute_url()}#item-{item.section_number}-{item.number}",
+                _snippet(item, terms, item.body), item.rank,
+            )
+        )  # fmt: skip
+
+    kind_order = {"issue": 0, "section": 1, "item": 2}
+    hits.sort(key=lambda hit: (-hit.rank, -hit.issue_number, kind_order[hit.kind], hit.label))
+    return query, hits

@@ -1,0 +1,208 @@
+"""The public page cache: hits cost one query, and every change shows on the very next request."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from issues.models import Issue, Item
+from issues.services import issue_publish, issue_render, issue_unpublish
+from tests.factories import make_big_issue, make_issue, make_user
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["/", "/issues/1/", "/feed/", "/feed/atom/", "/sitemap.xml"]
+
+
+def queries_for(client, url, **extra):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, **extra)
+    return response, len(queries)
+
+
+class TestHits:
+    @pytest.mark.parametrize("url", PAGES)
+    def test_a_cached_page_costs_one_query(self, client, url):
+        """The one query is the site state the key is made of; nothing else is read."""
+        make_issue(number=1, sections=[("S", "", [("A", "[a](https://a.example)")])])
+        first, cold = queries_for(client, url)
+        second, warm = queries_for(client, url)
+        assert first.status_code == second.status_code == 200
+        assert second.content == first.content
+        assert warm == 1 < cold
+
+    def test_a_big_issue_is_served_from_the_cache_too(self, client):
+        issue = make_big_issue(items=300, sections=20, number=1)
+        client.get(issue.get_absolute_url())
+        response, count = queries_for(client, issue.get_absolute_url())
+        assert count == 1
+        assert response.content.count(b'class="item"') == 300
+
+    def test_switched_off_every_request_renders(self, client, settings):
+        settings.DIGEST_PAGE_CACHE = False
+        make_issue(number=1)
+        queries_for(client, "/issues/1/")
+        assert queries_for(client, "/issues/1/")[1] >= 3
+
+    def test_languages_are_cached_apart(self, client):
+        make_issue(number=1)
+        english = client.get("/issues/1/").content
+        chinese = client.get("/issues/1/", HTTP_ACCEPT_LANGUAGE="zh-CN").content
+        assert english != chinese
+        assert client.get("/issues/1/").content == english
+
+
+class TestNextRequest:
+    def test_an_edit_shows(self, client):
+        issue = make_issue(number=1, sections=[("S", "", [("Old title", "")])])
+        assert b"Old title" in client.get("/issues/1/").content
+        Item.objects.filter(section__issue=issue).update(title="New title")
+        issue_render(issue=issue)
+        content = client.get("/issues/1/").content
+        assert b"New title" in content and b"Old title" not in content
+
+    def test_a_publish_shows_everywhere(self, client):
+        make_issue(number=1)
+        draft = make_issue(number=2, published=False, title="Fresh news")
+        before = {url: client.get(url).content for url in PAGES}
+        assert client.get("/issues/2/").status_code == 404
+        issue_publish(issue=draft)
+        assert client.get("/issues/2/").status_code == 200
+        for url in PAGES:
+            assert client.get(url).content != before[url], url
+        assert b"/issues/2/" in client.get("/feed/").content
+
+    def test_an_unpublish_shows(self, client):
+        issue = make_issue(number=1)
+        assert client.get("/issues/1/").status_code == 200
+        issue_unpublish(issue=issue)
+        assert client.get("/issues/1/").status_code == 404
+        assert b"/issues/1/" not in client.get("/").content
+
+    def test_a_scheduled_time_passing_shows(self, client):
+        make_issue(number=1)
+        scheduled = make_issue(
+            number=2, title="Tomorrow", published_at=timezone.now() + datetime.timedelta(days=1)
+        )
+        assert b"Tomorrow" not in client.get("/").content
+        assert b"Tomorrow" not in client.get("/issues/1/").content  # no "next" link yet
+        # Time passing changes nothing in the row, sends no signal and calls no service.
+        Issue.objects.filter(pk=scheduled.pk).update(
+            published_at=timezone.now() - datetime.timedelta(seconds=1)
+        )
+        assert b"Tomorrow" in client.get("/").content
+        assert b"Tomorrow" in client.get("/issues/1/").content
+        assert client.get("/issues/2/").status_code == 200
+
+    def test_a_deleted_issue_goes(self, client):
+        make_issue(number=1)
+        issue = make_issue(number=2)
+        assert b"/issues/2/" in client.get("/").content
+        issue.delete()
+        assert b"/issues/2/" not in client.get("/").content
+
+    def test_public_pages_changed_forgets_pages_that_no_row_explains(
+        self, client, django_capture_on_commit_callbacks
+    ):
+        """Moderation may change what readers see without touching an issue row."""
+        from issues.caching import public_pages_changed
+
+        make_issue(number=1)
+        client.get("/issues/1/")
+        assert queries_for(client, "/issues/1/")[1] == 1
+        with django_capture_on_commit_callbacks(execute=True):
+            public_pages_changed()
+        assert queries_for(client, "/issues/1/")[1] > 1
+
+
+class TestStaff:
+    def test_staff_neither_read_nor_fill_the_cache(self, client):
+        make_issue(number=1)
+        client.force_login(make_user("boss", superuser=True))
+        client.get("/issues/1/")
+        client.logout()
+        assert queries_for(client, "/issues/1/")[1] > 1  # the anonymous visit still missed
+
+    def test_a_staff_preview_never_reaches_readers(self, client):
+        make_issue(number=5, published=False, title="Secret draft")
+        client.force_login(make_user("boss", superuser=True))
+        assert b"Secret draft" in client.get("/issues/5/").content
+        client.logout()
+        assert client.get("/issues/5/").status_code == 404
+        assert b"Secret draft" not in client.get("/").content
+
+
+class TestConditionalRequests:
+    @pytest.mark.parametrize("url", PAGES)
+    def test_etag_gives_304_until_a_change(self, client, url):
+        make_issue(number=1)
+        etag = client.get(url)["ETag"]
+        not_modified = client.get(url, HTTP_IF_NONE_MATCH=etag)
+        assert not_modified.status_code == 304
+        assert not_modified.content == b""
+        issue_publish(issue=make_issue(number=2, published=False))  # changes every page
+        assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+    def test_last_modified_gives_304_until_a_publication(self, client):
+        an_hour_ago = timezone.now() - datetime.timedelta(hours=1)
+        make_issue(number=1)
+        Issue.objects.update(updated_at=an_hour_ago, published_at=an_hour_ago)
+        last_modified = client.get("/")["Last-Modified"]
+        assert client.get("/", HTTP_IF_MODIFIED_SINCE=last_modified).status_code == 304
+        scheduled = make_issue(number=2, published_at=timezone.now() + datetime.timedelta(days=1))
+        Issue.objects.filter(pk=scheduled.pk).update(published_at=timezone.now())
+        assert client.get("/", HTTP_IF_MODIFIED_SINCE=last_modified).status_code == 200
+
+    def test_a_change_in_the_same_second_is_not_a_304(self, client):
+        make_issue(number=1)
+        last_modified = client.get("/")["Last-Modified"]
+        issue_publish(issue=make_issue(number=2, published=False))
+        assert client.get("/", HTTP_IF_MODIFIED_SINCE=last_modified).status_code == 200
+
+    def test_pages_ask_browsers_to_revalidate(self, client):
+        make_issue(number=1)
+        cache_control = client.get("/issues/1/")["Cache-Control"]
+        assert "no-cache" in cache_control and "public" in cache_control
+
+
+class TestPageFiles:
+    """HTML files for nginx: written only when nothing can change them without a write."""
+
+    @pytest.fixture
+    def pages(self, settings, tmp_path):
+        settings.DIGEST_PAGE_DIR = str(tmp_path)
+        return tmp_path / "current"
+
+    def test_written_on_a_miss_and_forgotten_on_a_change(
+        self, client, pages, django_capture_on_commit_callbacks
+    ):
+        from issues.caching import public_pages_changed
+
+        make_issue(number=1, title="On disk")
+        body = client.get("/issues/1/").content
+        assert (pages / "en" / "issues" / "1" / "index.html").read_bytes() == body
+        client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN")
+        assert (pages / "zh-hans" / "index.html").exists()
+        with django_capture_on_commit_callbacks(execute=True):
+            public_pages_changed()
+        assert not (pages / "en" / "issues" / "1" / "index.html").exists()
+        assert [p.name for p in pages.parent.iterdir() if p.name.startswith("g")] == [
+            pages.resolve().name
+        ]
+
+    def test_not_written_while_an_issue_is_scheduled(self, client, pages):
+        make_issue(number=1)
+        make_issue(number=2, published_at=timezone.now() + datetime.timedelta(hours=1))
+        assert client.get("/issues/1/").status_code == 200
+        assert not (pages / "en" / "issues" / "1" / "index.html").exists()
+
+    def test_not_written_for_query_strings_cookies_or_feeds(self, client, pages):
+        make_issue(number=1)
+        client.get("/?page=1")
+        client.get("/sitemap.xml")
+        client.get("/feed/")
+        client.cookies["something"] = "1"
+        client.get("/issues/1/")
+        assert [p for p in pages.rglob("*") if p.is_file()] == []
