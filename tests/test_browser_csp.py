@@ -1,0 +1,57 @@
+"""The Content-Security-Policy holds in a real browser: public pages, admin and markdownx editor."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from issues.models import Issue
+from tests.factories import make_user
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+PASSWORD = "correct horse battery staple"
+RECORD_VIOLATIONS = """
+window.__violations = [];
+document.addEventListener('securitypolicyviolation', e => window.__violations.push(
+    `${e.violatedDirective} blocked ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`));
+"""
+
+
+def test_no_policy_violations_anywhere_people_click(live_server, browser):
+    call_command("load_demo", stdout=io.StringIO())
+    make_user("ed", staff=True, groups=["Editors"], password=PASSWORD)
+    context = browser.new_context()
+    context.add_init_script(RECORD_VIOLATIONS)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    seen = {}
+
+    def visit(label):
+        page.wait_for_load_state("networkidle")
+        seen[label] = page.evaluate("window.__violations")
+
+    for path in ("/", "/issues/2/", "/search/?q=BERT", "/report/?issue=2&item=1.3", "/nowhere/"):
+        page.goto(f"{live_server.url}{path}")
+        visit(path)
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "ed")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    visit("admin index")
+    issue = Issue.objects.get(number=3)
+    page.goto(f"{live_server.url}/admin/issues/issue/{issue.pk}/change/")
+    visit("change form")
+    body = page.locator("[name='sections-0-items-0-body']")
+    body.fill("Typed **live** with a [link](https://typed.example).")
+    # The markdownx preview is fetched and shown beside the field.
+    page.locator(".markdownx-preview", has_text="Typed live").first.wait_for()
+    visit("markdownx preview")
+    page.locator(".djn-add-handler", has_text="Add another Item").first.click()
+    visit("new inline")
+    page.goto(f"{live_server.url}/admin/issues/issue/{issue.pk}/revisions/")
+    visit("revisions")
+    assert seen == {label: [] for label in seen}

@@ -1,0 +1,88 @@
+"""Security by default: the policy and headers on every page, and throttled logins."""
+
+import pytest
+from django.core.management import call_command
+
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def policy(response):
+    """The Content-Security-Policy header as {directive: [sources]}."""
+    header = response["Content-Security-Policy"]
+    parts = (part.split() for part in header.split(";") if part.strip())
+    return {words[0]: words[1:] for words in parts}
+
+
+@pytest.fixture
+def demo(capsys):
+    call_command("load_demo")
+    capsys.readouterr()
+
+
+class TestHeaders:
+    @pytest.mark.parametrize(
+        "url", ["/", "/issues/2/", "/feed/", "/search/?q=x", "/report/?issue=2", "/admin/login/"]
+    )
+    def test_every_page_has_a_strict_policy_and_safe_headers(self, client, demo, url):
+        response = client.get(url)
+        assert response.status_code == 200
+        directives = policy(response)
+        for directive in ("script-src", "style-src"):
+            assert directives[directive] == ["'self'"]
+        assert directives["object-src"] == ["'none'"]
+        assert directives["frame-ancestors"] == ["'none'"]
+        assert directives["base-uri"] == ["'none'"]
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert response["Referrer-Policy"] == "same-origin"
+        assert response["X-Frame-Options"] == "DENY"
+
+    def test_error_pages_carry_the_policy_too(self, client):
+        response = client.get("/issues/9999/")
+        assert response.status_code == 404
+        assert policy(response)["script-src"] == ["'self'"]
+
+
+class TestLoginThrottling:
+    def login(self, client, username, password, ip="203.0.113.5", **headers):
+        return client.post(
+            "/admin/login/?next=/admin/",
+            {"username": username, "password": password},
+            REMOTE_ADDR=ip,
+            **headers,
+        )
+
+    def test_five_failures_lock_the_username_for_that_client(self, client):
+        make_user("editor", staff=True, groups=["Editors"], password="right-password")
+        make_user("other", staff=True, password="other-password")
+        for _ in range(4):
+            assert self.login(client, "editor", "wrong").status_code == 200
+        assert self.login(client, "editor", "wrong").status_code == 429  # the fifth locks
+        locked = self.login(client, "editor", "right-password")
+        assert locked.status_code == 429
+        assert "Too many failed logins" in locked.content.decode()
+        assert "_auth_user_id" not in client.session
+        # Another client, or another username from the same client, is not locked out.
+        assert self.login(client, "editor", "right-password", ip="198.51.100.7").status_code == 302
+        client.logout()
+        assert self.login(client, "other", "other-password").status_code == 302
+
+    def test_behind_the_proxy_the_forwarded_client_is_the_one_locked(self, client, settings):
+        settings.DIGEST_BEHIND_PROXY = True
+        make_user("editor", staff=True, password="right-password")
+        for _ in range(5):
+            self.login(client, "editor", "wrong", ip="127.0.0.1", HTTP_X_FORWARDED_FOR="192.0.2.1")
+        assert (
+            self.login(
+                client, "editor", "right-password", ip="127.0.0.1", HTTP_X_FORWARDED_FOR="192.0.2.1"
+            ).status_code
+            == 429
+        )
+        # The same proxy forwarding another reader: not locked.
+        assert (
+            self.login(
+                client, "editor", "right-password", ip="127.0.0.1", HTTP_X_FORWARDED_FOR="192.0.2.2"
+            ).status_code
+            == 302
+        )
