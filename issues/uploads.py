@@ -49,6 +49,7 @@ class VerifiedImageForm(ImageForm):
 
 class VerifiedImageUploadView(ImageUploadView):
     form_class = VerifiedImageForm
+    http_method_names = ["post"]  # a GET would have no template to render
 
     def form_invalid(self, form):
         return JsonResponse(form.errors, status=400)

@@ -1,0 +1,294 @@
+"""Every URL of the site × every kind of visitor, built from the URL configuration itself.
+
+A URL added without an expectation here fails `test_every_url_has_an_expectation`, so none can
+be forgotten. Each cell checks the GET status, then a POST: a refused POST changes nothing.
+"""
+
+import hashlib
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import URLPattern, URLResolver, get_resolver
+from reversion.models import Version
+
+from issues.models import Issue, Item, ModerationAction, Reference, Report, Section
+from tests.factories import make_issue, make_user
+
+ROLES = ("anonymous", "reader", "editor", "moderator", "superuser")
+STAFF = ("editor", "moderator", "superuser")
+LOGIN = "login"  # a redirect to the admin login page
+
+
+def walk(patterns, prefix=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern)
+
+
+ROUTES = sorted(set(walk(get_resolver().url_patterns)))
+
+# What each role may do, as the Editors and Moderators groups promise (README).
+EDITOR = {"issue": "vacd", "reference": "vcd"}  # view, add, change, delete
+MODERATOR = {"issue": "v", "report": "v", "moderationaction": "v"}
+NO_ADD = {
+    "reference",
+    "report",
+    "moderationaction",
+    "accessattempt",
+    "accesslog",
+    "accessfailurelog",
+}
+NO_CHANGE = {"report", "moderationaction"}  # read-only: view only, even for superusers
+SUPERUSER_ONLY_DELETE = {"report", "moderationaction"}
+
+
+def model_allows(role, model, action):
+    """Whether a role may `action` (v, a, c, d) on a model in the admin."""
+    if role not in STAFF:
+        return False
+    if action == "a" and model in NO_ADD:
+        return False
+    if role == "superuser":
+        return True
+    grants = {"editor": EDITOR, "moderator": MODERATOR}[role].get(model, "")
+    if action == "v":
+        return "v" in grants or "c" in grants
+    if model in NO_CHANGE and action == "c":
+        return False
+    if model in SUPERUSER_ONLY_DELETE and action == "d":
+        return False
+    return action in grants
+
+
+def admin_model_view(role, model, view):
+    """GET status of a standard admin view of a model."""
+    if role not in STAFF:
+        return LOGIN
+    action = {"changelist": "v", "add": "a", "history": "v", "delete": "d", "change": "v"}[view]
+    if view == "change" and model in (
+        "report",
+        "moderationaction",
+        "accessattempt",
+        "accesslog",
+        "accessfailurelog",
+    ):
+        action = "v"
+    return 200 if model_allows(role, model, action) else 403
+
+
+def publisher(role):
+    return role in ("editor", "superuser")
+
+
+def expected(route, role):
+    """(GET status, whether a POST is refused) for a route and a role."""
+    staff = role in STAFF
+    match = re.match(r"admin/(\w+)/(\w+)/(?:<path:object_id>/)?(\w+)?/?$", route)
+    if (
+        route.startswith("admin/")
+        and role not in STAFF
+        and route not in ("admin/login/", "admin/logout/")
+    ):
+        return LOGIN, True
+    custom = {
+        "admin/issues/issue/<path:object_id>/publish/": (405, not publisher(role)),
+        "admin/issues/issue/<path:object_id>/unpublish/": (405, not publisher(role)),
+        "admin/issues/issue/<path:object_id>/share/": (405, role == "moderator"),
+        "admin/issues/issue/<path:object_id>/export/<str:fmt>/": (200, False),
+        "admin/issues/issue/<path:object_id>/revisions/": (200, False),
+        "admin/issues/issue/<path:object_id>/revisions/compare/": (302, False),
+        "admin/issues/issue/<path:object_id>/revisions/<int:version_id>/restore/": (
+            405,
+            role == "moderator",
+        ),
+        "admin/issues/report/act/": (405, role == "editor"),
+        "admin/issues/report/all/": (200 if role != "editor" else 403, True),
+        "admin/issues/report/": (200 if role != "editor" else 403, True),
+        "admin/": (200, True),
+        "admin/login/": (302 if staff else 200, True),
+        "admin/logout/": (405 if staff else 302, False),
+        "admin/password_change/": (200, False),
+        "admin/password_change/done/": (200, False),
+        "admin/autocomplete/": (403, True),
+        "admin/jsi18n/": (200, True),
+        "admin/r/<path:content_type_id>/<path:object_id>/": (302, True),
+        "admin/auth/user/<id>/password/": (
+            200 if role == "superuser" else 403,
+            role != "superuser",
+        ),
+        "admin/^(?P<app_label>auth|axes|issues)/$": (200, True),  # the issues app: all staff see it
+        "admin/(?P<url>.*)$": (404, True),
+        "healthz": (200, True),
+        "markdownx/markdownify/": (405 if staff else 403, not staff),
+        "markdownx/upload/": (405 if staff else 403, not staff),
+        "sitemap.xml": (200, True),
+        "i18n/setlang/": (302, False),
+        "": (200, True),
+        "issues/<int:number>/": (200, True),
+        "preview/<str:token>/": (200, True),
+        "report/": (200, False),
+        "report/thanks/": (200, True),
+        "search/": (200, True),
+        "feed/": (200, True),
+        "feed/atom/": (200, True),
+    }
+    if route in custom:
+        return custom[route]
+    if match:
+        _app, model, view = match.groups()
+        if "<path:object_id>" in route and view is None:
+            return 302, True  # the bare object URL redirects to its change page
+        view = view or "changelist"
+        status = admin_model_view(role, model, view)
+        post_allowed = {
+            "changelist": model_allows(role, model, "c"),
+            "add": model_allows(role, model, "a"),
+            "history": False,
+            "delete": model_allows(role, model, "d"),
+            "change": model_allows(role, model, "c"),
+        }[view]
+        return status, not post_allowed
+    raise LookupError(route)
+
+
+@pytest.fixture
+def world(db):
+    """One of everything a URL can point at."""
+    issue = make_issue(number=1, sections=[("S", "", [("A", "[a](https://a.example)")])])
+    draft = make_issue(number=2, published=False)
+    draft.share_token = "s" * 43
+    draft.save()
+    import reversion
+
+    with reversion.create_revision():
+        reversion.add_to_revision(issue)
+    users = {
+        "reader": make_user("reader"),
+        "editor": make_user("editor", staff=True, groups=["Editors"]),
+        "moderator": make_user("moderator", staff=True, groups=["Moderators"]),
+        "superuser": make_user("root", superuser=True),
+    }
+    report = Report.objects.create(issue=issue, reason="spam", client_hash="h")
+    action = ModerationAction.objects.create(
+        action="dismiss_reports", issue=issue, target="t", status_before="p", status_after="p"
+    )
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    objects = {
+        "issue": issue.pk,
+        "reference": Reference.objects.get().pk,
+        "report": report.pk,
+        "moderationaction": action.pk,
+        "user": users["reader"].pk,
+        "group": Group.objects.get(name="Editors").pk,
+        "accessattempt": AccessAttempt.objects.create(
+            username="x", ip_address="127.0.0.1", user_agent="t", failures_since_start=1
+        ).pk,
+        "accesslog": AccessLog.objects.create(
+            username="x", ip_address="127.0.0.1", user_agent="t"
+        ).pk,
+        "accessfailurelog": AccessFailureLog.objects.create(
+            username="x", ip_address="127.0.0.1", user_agent="t"
+        ).pk,
+    }
+    return {
+        "issue": issue,
+        "users": users,
+        "objects": objects,
+        "version": Version.objects.get_for_object(issue).first().pk,
+    }
+
+
+def concrete(route, world):
+    """A real URL for a route, pointing at objects that exist."""
+    objects = world["objects"]
+    model = re.match(r"admin/\w+/(\w+)/", route)
+    from django.contrib.contenttypes.models import ContentType
+
+    values = {
+        "<path:object_id>": str(objects.get(model.group(1)) if model else objects["issue"]),
+        "<id>": str(objects["user"]),
+        "<str:fmt>": "text",
+        "<int:version_id>": str(world["version"]),
+        "<int:number>": "1",
+        "<str:token>": "s" * 43,
+        "<path:content_type_id>": str(ContentType.objects.get_for_model(Issue).pk),
+    }
+    url = route
+    if route.startswith("admin/r/"):
+        url = url.replace("<path:object_id>", str(objects["issue"]))
+    for placeholder, value in values.items():
+        url = url.replace(placeholder, value, 1)
+    url = url.replace("^(?P<app_label>auth|axes|issues)/$", "issues/")
+    url = url.replace("(?P<url>.*)$", "no/such/page/")
+    query = {"report/": "?issue=1&item=1.1", "search/": "?q=A", "i18n/setlang/": ""}.get(route, "")
+    return "/" + url + query
+
+
+def snapshot():
+    """A fingerprint of everything a refused request must leave untouched."""
+    rows = [
+        list(
+            Issue.objects.values_list(
+                "number", "title", "published_at", "withdrawn_at", "share_token", "edit_version"
+            )
+        ),
+        list(Section.objects.values_list("pk", "title", "position")),
+        list(Item.objects.values_list("pk", "title", "body", "position", "removed_at")),
+        list(Reference.objects.values_list("pk", "title")),
+        list(Report.objects.values_list("pk", "status")),
+        list(ModerationAction.objects.values_list("pk")),
+        list(Group.objects.values_list("name")),
+        sorted(Version.objects.values_list("pk", flat=True)),
+    ]
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+HOSTILE_POST = {
+    "title": "Changed",
+    "number": "1",
+    "language": "en",
+    "action": "unpublish",
+    "reason": "because",
+    "issue": "1",
+    "item": "",
+    "post": "yes",
+    "content": "x",
+    "name": "Changed",
+    "username": "intruder",
+    "password1": "Very-long-password-123",
+    "password2": "Very-long-password-123",
+}
+
+
+def test_every_url_has_an_expectation():
+    missing = []
+    for route in ROUTES:
+        try:
+            expected(route, "editor")
+        except LookupError:
+            missing.append(route)
+    assert missing == []
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", ROUTES)
+def test_cell(client, world, route, role):
+    if role != "anonymous":
+        client.force_login(world["users"][role])
+    get_status, post_refused = expected(route, role)
+    url = concrete(route, world)
+    response = client.get(url)
+    if get_status == LOGIN:
+        assert response.status_code == 302 and "/admin/login/" in response["Location"], url
+    else:
+        assert response.status_code == get_status, url
+    before = snapshot()
+    response = client.post(url, HOSTILE_POST)
+    assert response.status_code < 500, url
+    if post_refused:
+        assert response.status_code in (200, 204, 302, 400, 403, 404, 405, 410), url
+        assert snapshot() == before, f"{role} changed data through {url}"
