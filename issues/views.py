@@ -67,13 +67,13 @@ def issue_detail(request, number):
         if not issue.rendered_html:
             issue_render(issue=issue)
         body_html = issue.rendered_html
-    neighbours = Issue.objects.published().only("number", "plain_title", "title")
+    previous, following = Issue.objects.neighbours(issue)
     context = {
         "issue": issue,
         "body_html": body_html,
         "is_preview": is_preview,
-        "previous": neighbours.filter(number__lt=issue.number).order_by("-number").first(),
-        "next": neighbours.filter(number__gt=issue.number).order_by("number").first(),
+        "previous": previous,
+        "next": following,
     }
     response = render(request, "issues/detail.html", context)
     if is_preview:

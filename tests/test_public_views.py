@@ -72,6 +72,9 @@ class TestIssuePage:
         soup = soup_of(client.get(first.get_absolute_url()))
         assert soup.select_one("a[rel=next]")["href"] == third.get_absolute_url()
         assert soup.select_one("a[rel=prev]") is None
+        soup = soup_of(client.get(third.get_absolute_url()))
+        assert soup.select_one("a[rel=prev]")["href"] == first.get_absolute_url()
+        assert soup.select_one("a[rel=next]") is None
 
     def test_unknown_issue_is_a_friendly_404(self, client):
         response = client.get("/issues/999/")
