@@ -227,3 +227,31 @@ class TestRoundTrip:
         assert "## 📰 News\n" in out and "### First item\n" in out
         with pytest.raises(CommandError, match="no issue number 8"):
             call_command("export_issue", "8")
+
+
+BROKEN_FILES = {
+    "not-utf8.md": ("---\ntitle: Café\n---\n".encode("latin-1"), "not UTF-8"),
+    "binary.md": (bytes(range(256)) * 4, "binary"),
+    "huge.md": (
+        b"---\ntitle: Big\nnumber: 1\n---\n" + b"word " * (2 * 1024 * 1024),
+        "limit is 5 MB",
+    ),
+    "long-title.md": (f"---\ntitle: {'t' * 5000}\nnumber: 1\n---\n".encode(), "5000 characters"),
+    "bad-number.md": (b"---\ntitle: T\nnumber: twelve\n---\n", "line 3: number 'twelve'"),
+    "negative-number.md": (b"---\ntitle: T\nnumber: -4\n---\n", "line 3: number -4"),
+    "item-first.md": (b"---\ntitle: T\nnumber: 1\n---\n### orphan\n", "line 5: an item"),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(BROKEN_FILES))
+def test_broken_files_fail_in_one_line_and_leave_the_database_as_it_was(tmp_path, name):
+    call_command("import_issue", str(write(tmp_path, VALID.replace("number: 7", "number: 1"))))
+    before = TestRoundTrip().snapshot(Issue.objects.get(number=1))
+    content, expected = BROKEN_FILES[name]
+    (tmp_path / name).write_bytes(content)
+    message = import_error(tmp_path / name, replace=True)
+    assert expected in message and message.startswith(str(tmp_path / name))
+    assert len(message) < 300
+    assert Issue.objects.count() == 1
+    assert TestRoundTrip().snapshot(Issue.objects.get(number=1)) == before
