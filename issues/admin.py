@@ -2,6 +2,7 @@
 
 import difflib
 from collections import Counter
+from contextlib import contextmanager
 
 import nested_admin
 import reversion
@@ -147,6 +148,22 @@ class IssueAdminForm(forms.ModelForm):
         return cleaned_data
 
 
+@contextmanager
+def _revision(request, comment):
+    """Record what the block saves as one revision of the issue, by this user."""
+    with reversion.create_revision():
+        reversion.set_user(request.user)
+        reversion.set_comment(comment)
+        yield
+
+
+def _checks(issue):
+    """The issue as it would be published, and the checks on it."""
+    sections = list(Issue.objects.with_contents().get(pk=issue.pk).sections.all())
+    rendered = issue_build(issue=issue, sections=sections)
+    return rendered, issue_checks(issue=issue, sections=sections, rendered=rendered)
+
+
 def _positioned(formsets):
     return [formset for formset in formsets if formset.model in (Section, Item)]
 
@@ -229,9 +246,7 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
         return ("published_at",)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        with reversion.create_revision():
-            reversion.set_user(request.user)
-            reversion.set_comment(_("Saved in the admin"))
+        with _revision(request, _("Saved in the admin")):
             extra_context = {**(extra_context or {}), **self._workspace(request, object_id)}
             return super().changeform_view(request, object_id, form_url, extra_context)
 
@@ -242,9 +257,7 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
         issue = Issue.objects.filter(pk=object_id).first()
         if issue is None or not self.has_view_permission(request, issue):
             return {}
-        sections = list(Issue.objects.with_contents().get(pk=issue.pk).sections.all())
-        rendered = issue_build(issue=issue, sections=sections)
-        checks = issue_checks(issue=issue, sections=sections, rendered=rendered)
+        rendered, checks = _checks(issue)
         return {
             "rendered": rendered,
             "checks": checks,
@@ -311,23 +324,12 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         issue = self._issue(request, object_id, permission="publish")
-        sections = list(Issue.objects.with_contents().get(pk=issue.pk).sections.all())
-        rendered = issue_build(issue=issue, sections=sections)
-        blockers = [
-            c
-            for c in issue_checks(issue=issue, sections=sections, rendered=rendered)
-            if c.is_blocker
-        ]
+        blockers = [check for check in _checks(issue)[1] if check.is_blocker]
         if blockers:
-            messages.error(
-                request,
-                _("Not published: %(problems)s")
-                % {"problems": " ".join(c.message for c in blockers)},
-            )
+            problems = " ".join(check.message for check in blockers)
+            messages.error(request, _("Not published: %(problems)s") % {"problems": problems})
             return self._back(issue)
-        with reversion.create_revision():
-            reversion.set_user(request.user)
-            reversion.set_comment(_("Published"))
+        with _revision(request, _("Published")):
             issue_publish(issue=issue, user=request.user)
         messages.success(request, _("Issue #%(n)s is published.") % {"n": issue.number})
         return self._back(issue)
@@ -336,9 +338,7 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         issue = self._issue(request, object_id, permission="publish")
-        with reversion.create_revision():
-            reversion.set_user(request.user)
-            reversion.set_comment(_("Back to draft"))
+        with _revision(request, _("Back to draft")):
             issue_unpublish(issue=issue, user=request.user)
         messages.success(request, _("Issue #%(n)s is a draft again.") % {"n": issue.number})
         return self._back(issue)
@@ -417,12 +417,11 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
             return HttpResponseNotAllowed(["POST"])
         issue = self._issue(request, object_id, permission="change")
         version = get_object_or_404(Version.objects.get_for_object(issue), pk=version_id)
-        with transaction.atomic(), reversion.create_revision():
-            reversion.set_user(request.user)
-            reversion.set_comment(
-                _("Restored the revision of %(when)s")
-                % {"when": formats.date_format(version.revision.date_created, "DATETIME_FORMAT")}
-            )
+        when = formats.date_format(version.revision.date_created, "DATETIME_FORMAT")
+        with (
+            transaction.atomic(),
+            _revision(request, _("Restored the revision of %(when)s") % {"when": when}),
+        ):
             issue_restore(issue=issue, version=version, user=request.user)
             reversion.add_to_revision(issue)
         messages.success(request, _("The revision was restored."))
