@@ -124,7 +124,7 @@ class IssueAdminForm(forms.ModelForm):
         if self.instance.pk:
             # The row lock makes a concurrent save wait here, then see the newer version.
             current = (
-                Issue.objects.select_for_update()
+                Issue.objects.select_for_update(of=("self",))
                 .filter(pk=self.instance.pk)
                 .values("edit_version", "updated_at", "last_edited_by__username")
                 .first()
