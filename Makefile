@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format messages bench
+.PHONY: install run test lint format messages bench loadtest
 
 install: $(VENV)/.installed
 
@@ -41,3 +41,9 @@ messages: install
 # when DATABASE_URL points to one). Writes bench/RESULTS.md.
 bench: install
 	$(PY) bench/run.py
+
+# Readers, reports and an editor at once against gunicorn on PostgreSQL (DATABASE_URL, or a
+# throwaway cluster when run as root); fails on any 5xx or any lost report or save.
+# LOADTEST_DURATION=seconds (default 60); LOADTEST_FAULT=1 restarts PostgreSQL mid-run (root).
+loadtest: install
+	$(PY) bench/loadtest.py

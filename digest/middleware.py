@@ -23,6 +23,12 @@ class RequestLogMiddleware:
         response = self.get_response(request)
         if settings.DIGEST_REQUEST_LOG:
             user = getattr(request, "user", None)
+            try:
+                user_id = user.pk if user is not None and user.is_authenticated else None
+            except (OperationalError, InterfaceError):
+                # The session or user lookup needs the database: when it is away, the 503 page
+                # must still reach the signed-in user, not a 500 raised by the log line.
+                user_id = None
             request_log.info(
                 json.dumps(
                     {
@@ -35,7 +41,7 @@ class RequestLogMiddleware:
                         "ms": round((time.perf_counter() - started) * 1000, 2),
                         "ip": request.META.get("HTTP_X_REAL_IP") or request.META.get("REMOTE_ADDR"),
                         # The id only: usernames are personal data, logs travel far.
-                        "user": user.pk if user is not None and user.is_authenticated else None,
+                        "user": user_id,
                         "ua": request.META.get("HTTP_USER_AGENT", "")[:200],
                     },
                     ensure_ascii=False,
