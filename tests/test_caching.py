@@ -44,7 +44,8 @@ class TestHits:
         settings.DIGEST_PAGE_CACHE = False
         make_issue(number=1)
         queries_for(client, "/issues/1/")
-        assert queries_for(client, "/issues/1/")[1] >= 3
+        # The view itself (the issue, then its neighbours), not the one query of a cache hit.
+        assert queries_for(client, "/issues/1/")[1] >= 2
 
     def test_languages_are_cached_apart(self, client):
         make_issue(number=1)
