@@ -30,7 +30,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.dateparse import parse_datetime
@@ -38,6 +38,7 @@ from django.utils.http import http_date
 from django.utils.translation import get_language
 
 from .models import Issue
+from .sql import connection_for, live_sql, now_sql
 
 GENERATION_KEY = "digest:pages:generation"
 CURRENT = "current"
@@ -64,18 +65,11 @@ class SiteState:
         return max(moments) if moments else None
 
 
-_NOW_SQL = {
-    "postgresql": "STATEMENT_TIMESTAMP()",
-    "sqlite": "STRFTIME('%Y-%m-%d %H:%M:%f', 'NOW')",  # how Django stores datetimes there
-}
-
-
 def _site_state_sql(vendor):
     """The one query behind site_state, written out: it runs on every public request, and
     building it with the ORM cost three times more than running it."""
-    now = _NOW_SQL.get(vendor, "CURRENT_TIMESTAMP")
     # Withdrawing an issue re-renders it, which moves updated_at: the fingerprint sees that too.
-    live = f"published_at <= {now} AND withdrawn_at IS NULL"
+    live, now = live_sql(vendor), now_sql(vendor)
     return (
         f"SELECT SUM(CASE WHEN {live} THEN 1 ELSE 0 END), MAX(updated_at), "
         f"MAX(CASE WHEN {live} THEN published_at END), "
@@ -94,7 +88,7 @@ def _as_datetime(value):
 
 def site_state():
     """The state of the issues table that public pages depend on."""
-    connection = connections[router.db_for_read(Issue)]
+    connection = connection_for(Issue)
     with connection.cursor() as cursor:
         cursor.execute(_site_state_sql(connection.vendor))
         published, updated_at, last_published_at, next_scheduled_at = cursor.fetchone()

@@ -23,14 +23,40 @@ class IssueQuerySet(models.QuerySet):
         """Issues readers may see: a publication time that has come, not withdrawn."""
         return self.filter(published_at__lte=Now(), withdrawn_at__isnull=True)
 
-    def neighbours(self, issue):
-        """The published issues just before and after `issue` (two simple queries: compiling
-        one query with subqueries costs more than the second round trip)."""
-        published = self.published().only("number", "plain_title", "title")
-        return (
-            published.filter(number__lt=issue.number).order_by("-number").first(),
-            published.filter(number__gt=issue.number).order_by("number").first(),
+    def for_page(self, number):
+        """The issue with this number and, as `previous` and `next`, the published issues
+        around it: one hand-written query, the issue page's whole database cost."""
+        from .sql import connection_for, live_sql
+
+        vendor = connection_for(Issue).vendor
+        table = Issue._meta.db_table
+        neighbour = (
+            f"(SELECT n.{{column}} FROM {table} n WHERE n.number {{op}} i.number "
+            f"AND {live_sql(vendor, 'n')} ORDER BY n.number {{order}} LIMIT 1)"
         )
+        columns = ", ".join(
+            neighbour.format(column=column, op=op, order=order) + f" AS {side}_{column}"
+            for side, op, order in (("previous", "<", "DESC"), ("next", ">", "ASC"))
+            for column in ("number", "title", "plain_title")
+        )
+        # The query takes a parameter, so literal % signs (SQLite's STRFTIME) are doubled.
+        sql = f"SELECT i.*, {columns.replace('%', '%%')} FROM {table} i WHERE i.number = %s"
+        issue = next(iter(Issue.objects.raw(sql, [number])), None)
+        if issue is not None:
+            for side in ("previous", "next"):
+                found = getattr(issue, f"{side}_number")
+                setattr(
+                    issue,
+                    side,
+                    Issue(
+                        number=found,
+                        title=getattr(issue, f"{side}_title"),
+                        plain_title=getattr(issue, f"{side}_plain_title"),
+                    )
+                    if found
+                    else None,
+                )
+        return issue
 
     def with_contents(self):
         """Everything a rendered issue needs, in a fixed number of queries."""

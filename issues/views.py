@@ -55,7 +55,9 @@ def shared_preview(request, token):
 @cache_public_page
 def issue_detail(request, number):
     """One issue, as readers get it; staff also see drafts and scheduled issues, uncached."""
-    issue = get_object_or_404(Issue, number=number)
+    issue = Issue.objects.for_page(number)
+    if issue is None:
+        raise Http404("No issue has this number.")
     if issue.status == "withdrawn":
         return render(request, "issues/gone.html", {"issue": issue}, status=410)
     is_preview = not issue.is_published
@@ -67,13 +69,12 @@ def issue_detail(request, number):
         if not issue.rendered_html:
             issue_render(issue=issue)
         body_html = issue.rendered_html
-    previous, following = Issue.objects.neighbours(issue)
     context = {
         "issue": issue,
         "body_html": body_html,
         "is_preview": is_preview,
-        "previous": previous,
-        "next": following,
+        "previous": issue.previous,
+        "next": issue.next,
     }
     response = render(request, "issues/detail.html", context)
     if is_preview:
