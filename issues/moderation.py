@@ -1,6 +1,7 @@
 """Reports from readers and what moderators do about them, every action in the audit log."""
 
 import datetime
+import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -15,6 +16,7 @@ from .models import Issue, Item, ModerationAction, Report
 from .services import issue_render
 
 NOTIFY_INTERVAL = datetime.timedelta(hours=1)
+logger = logging.getLogger(__name__)
 
 
 def client_hash(address):
@@ -48,8 +50,9 @@ def report_create(*, issue, item, reason, note, contact_email, client):
         notified_at__gte=timezone.now() - NOTIFY_INTERVAL
     )
     if not recently_notified.exists():
-        _notify_moderators(report)
-        Report.objects.filter(pk=report.pk).update(notified_at=timezone.now())
+        # After commit, and never at the report's expense: a mail server that is down must not
+        # turn a reader's report into an error or lose it.
+        transaction.on_commit(lambda: _notify_moderators(report))
     threshold = settings.DIGEST_AUTO_HIDE_AFTER_REPORTS
     if item and threshold and not item.is_removed:
         distinct_clients = (
@@ -71,6 +74,7 @@ def report_create(*, issue, item, reason, note, contact_email, client):
 
 
 def _notify_moderators(report):
+    """Email the moderators about a new report; record when, or log why not."""
     User = get_user_model()
     recipients = list(
         User.objects.filter(groups__name="Moderators", is_active=True)
@@ -81,15 +85,20 @@ def _notify_moderators(report):
         return
     target = _describe(report.issue, report.item)
     queue = f"{settings.SITE_URL}{reverse('admin:issues_report_changelist')}"
-    send_mail(
-        subject=f"[Digest] New report: {target}",
-        message=(
-            f"A reader reported {target} ({report.get_reason_display()}).\n\n"
-            f"{report.note}\n\nThe moderation queue: {queue}\n"
-        ),
-        from_email=None,
-        recipient_list=recipients,
-    )
+    try:
+        send_mail(
+            subject=" ".join(f"[Digest] New report: {target}".split()),  # one header line
+            message=(
+                f"A reader reported {target} ({report.get_reason_display()}).\n\n"
+                f"{report.note}\n\nThe moderation queue: {queue}\n"
+            ),
+            from_email=None,
+            recipient_list=recipients,
+        )
+    except Exception:  # any mail failure: the report is stored; the next one will try again
+        logger.exception("could not email the moderators about report %s", report.pk)
+        return
+    Report.objects.filter(pk=report.pk).update(notified_at=timezone.now())
 
 
 def _describe(issue, item):
@@ -168,7 +177,8 @@ def issue_withdraw(*, issue, actor, reason):
     before = issue.status
     issue.withdrawn_at = timezone.now()
     issue.withdrawal_reason = reason
-    issue.save(update_fields=["withdrawn_at", "withdrawal_reason", "updated_at"])
+    issue.share_token = ""  # a withdrawn issue is not shared either
+    issue.save(update_fields=["withdrawn_at", "withdrawal_reason", "share_token", "updated_at"])
     resolved = _resolve(
         issue=issue, item=None, actor=actor, status=Report.Status.ACTIONED, note=reason
     )

@@ -26,13 +26,13 @@ def issue_build(*, issue, sections=None):
     rendered = render_issue(issue, sections)
     titles = dict(
         Reference.objects.filter(
-            normalized_url__in=[ref.normalized_url for ref in rendered.references]
+            normalized_url__in=[_reference_key(ref) for ref in rendered.references]
         )
         .exclude(title="")
         .values_list("normalized_url", "title")
     )
     for ref in rendered.references:
-        ref.title = titles.get(ref.normalized_url, "")
+        ref.title = titles.get(_reference_key(ref), "")
     return rendered
 
 
@@ -61,27 +61,40 @@ def issue_render(*, issue):
     return rendered
 
 
+URL_MAX_LENGTH = 2000
+
+
+def _reference_key(ref):
+    """The stored identity of a cited URL (columns hold 2,000 characters)."""
+    return ref.normalized_url[:URL_MAX_LENGTH]
+
+
 def _citations_refresh(*, issue, references):
-    urls = [ref.normalized_url for ref in references]
     Reference.objects.bulk_create(
         [
-            Reference(url=ref.url[:2000], normalized_url=ref.normalized_url[:2000])
+            Reference(url=ref.url[:URL_MAX_LENGTH], normalized_url=_reference_key(ref))
             for ref in references
         ],
         ignore_conflicts=True,
     )
-    by_url = Reference.objects.in_bulk(urls, field_name="normalized_url")
-    Citation.objects.filter(issue=issue).delete()
-    Citation.objects.bulk_create(
-        Citation(
-            issue=issue,
-            reference=by_url[ref.normalized_url],
-            number=ref.number,
-            text=ref.text[:2000],
-            count=len(ref.anchors),
-        )
-        for ref in references
+    by_key = Reference.objects.in_bulk(
+        {_reference_key(ref) for ref in references}, field_name="normalized_url"
     )
+    Citation.objects.filter(issue=issue).delete()
+    citations = {}
+    for ref in references:
+        # Two URLs alike in their first 2,000 characters share a row; the first citation wins.
+        citations.setdefault(
+            _reference_key(ref),
+            Citation(
+                issue=issue,
+                reference=by_key[_reference_key(ref)],
+                number=ref.number,
+                text=ref.text[:URL_MAX_LENGTH],
+                count=len(ref.anchors),
+            ),
+        )
+    Citation.objects.bulk_create(citations.values())
 
 
 def issues_render_citing(*, reference):
@@ -207,13 +220,38 @@ def issue_unshare(*, issue, user=None):
 POSITION_OFFSET = 1_000_000
 
 
+# What a restore brings back is the content; these stay as they are now, so that a restore can
+# neither undo the moderators, nor publish, nor revive a revoked link, nor move the edit version
+# backwards (which would let a stale form save), nor take a number another issue now has.
+KEPT_ON_RESTORE = (
+    "number",
+    "published_at",
+    "withdrawn_at",
+    "withdrawal_reason",
+    "share_token",
+    "edit_version",
+)
+
+
 @transaction.atomic
 def issue_restore(*, issue, version, user=None):
-    """Bring back the issue, its sections and items as a revision recorded them."""
+    """Bring back the issue's content, sections and items as a revision recorded them."""
+    issue = Issue.objects.select_for_update().get(pk=issue.pk)
+    kept = {field: getattr(issue, field) for field in KEPT_ON_RESTORE}
+    removed = {
+        pk: (removed_at, reason)
+        for pk, removed_at, reason in Item.objects.filter(section__issue=issue).values_list(
+            "pk", "removed_at", "removal_reason"
+        )
+    }
     # Park current positions out of the way so the restored rows never clash with them.
     Section.objects.filter(issue=issue).update(position=F("position") + POSITION_OFFSET)
     Item.objects.filter(section__issue=issue).update(position=F("position") + POSITION_OFFSET)
     version.revision.revert(delete=True)
+    Issue.objects.filter(pk=issue.pk).update(**kept)
+    for pk, (removed_at, reason) in removed.items():
+        if removed_at:  # an item the moderators removed stays removed
+            Item.objects.filter(pk=pk).update(removed_at=removed_at, removal_reason=reason)
     issue.refresh_from_db()
     positions_renumber(issue=issue)
     issue_touch(issue=issue, user=user)

@@ -41,6 +41,8 @@ def shared_preview(request, token):
     if len(token) < 20:
         raise Http404("No issue is shared under this link.")
     issue = get_object_or_404(Issue, share_token=token)
+    if issue.status == "withdrawn":
+        return render(request, "issues/gone.html", {"issue": issue}, status=410)
     body_html = issue_body_html(issue=issue, rendered=issue_build(issue=issue))
     response = render(
         request,

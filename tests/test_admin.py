@@ -221,6 +221,34 @@ class TestRevisions:
         issue.refresh_from_db()
         assert "https://c.example" in issue.rendered_html
 
+    def test_restore_keeps_moderation_publication_and_the_edit_version(self, editor_client, issue):
+        from reversion.models import Version
+
+        from issues.moderation import issue_withdraw, item_unpublish
+
+        data = form_data(editor_client.get(change_url(issue)))
+        data["sections-0-items-0-body"] = "Old body."
+        assert editor_client.post(change_url(issue), data).status_code == 302
+        stale_form = form_data(editor_client.get(change_url(issue)))
+        old = Version.objects.get_for_object(issue).first()
+        moderator = make_user("mod", staff=True, groups=["Moderators"])
+        item_unpublish(item=Item.objects.get(title="Two"), actor=moderator, reason="Spam")
+        issue_withdraw(issue=issue, actor=moderator, reason="Legal")
+        issue.refresh_from_db()
+        version_before = issue.edit_version
+        assert (
+            editor_client.post(
+                reverse("admin:issues_issue_restore", args=[issue.pk, old.pk])
+            ).status_code
+            == 302
+        )
+        issue.refresh_from_db()
+        assert issue.status == "withdrawn" and issue.edit_version == version_before + 1
+        assert Item.objects.get(title="Two").is_removed
+        assert Item.objects.get(title="One").body == "Old body."
+        # A form opened before the restore is still refused.
+        assert editor_client.post(change_url(issue), stale_form).status_code == 200
+
     def test_restore_is_post_only(self, editor_client, issue):
         url = reverse("admin:issues_issue_restore", args=[issue.pk, 1])
         assert editor_client.get(url).status_code == 405

@@ -133,6 +133,14 @@ class TestImportCommand:
             "https://a.example",
         ]
 
+    def test_a_url_longer_than_the_column_still_imports(self, tmp_path):
+        long_url = "https://long.example/" + "a" * 2500
+        text = VALID.replace("https://a.example", long_url)
+        call_command("import_issue", str(write(tmp_path, text)))
+        issue = Issue.objects.get(number=7)
+        assert long_url in issue.rendered_html
+        assert issue.citations.count() == 3
+
     def test_number_option_overrides(self, tmp_path):
         call_command("import_issue", str(write(tmp_path, VALID)), number=70)
         assert Issue.objects.filter(number=70).exists()

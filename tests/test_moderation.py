@@ -153,14 +153,29 @@ class TestReporting:
         )
         assert Report.objects.count() == 4
 
-    def test_moderators_get_one_email_per_target_per_hour(self, client, issue, second, moderator):
+    def test_moderators_get_one_email_per_target_per_hour(
+        self, client, issue, second, moderator, django_capture_on_commit_callbacks
+    ):
         for _ in range(2):
-            client.post(reverse("issues:report"), report_data(issue, second))
+            with django_capture_on_commit_callbacks(execute=True):
+                client.post(reverse("issues:report"), report_data(issue, second))
         assert len(mail.outbox) == 1
         assert mail.outbox[0].to == ["mod@example.org"]
         assert "Second" in mail.outbox[0].subject
-        client.post(reverse("issues:report"), report_data(issue))
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("issues:report"), report_data(issue))
         assert len(mail.outbox) == 2
+
+    def test_a_mail_server_that_is_down_loses_no_report(
+        self, client, issue, second, moderator, settings, django_capture_on_commit_callbacks
+    ):
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("issues:report"), report_data(issue, second))
+        assert response.status_code == 302
+        report = Report.objects.get()
+        assert report.notified_at is None  # so the next report tries again
 
     def test_auto_hide_after_reports_from_distinct_clients(self, client, issue, second, settings):
         settings.DIGEST_AUTO_HIDE_AFTER_REPORTS = 2
