@@ -290,9 +290,27 @@ def _track_blocks(line, fence, in_comment):
     match = _FENCE.match(line)
     if match:
         return match.group(1), False
-    if "<!--" in line and "-->" not in line.split("<!--")[-1]:
+    # An HTML comment opens a block only at the start of a line, as in Markdown (not in `code`).
+    stripped = line.lstrip(" ")
+    if stripped.startswith("<!--") and "-->" not in stripped[4:]:
         return None, True
     return None, False
+
+
+def structure_problems(text):
+    """Why a section text or item body would not come back the same from the Markdown format:
+    a line that reads as a section or item heading, or a code fence left open."""
+    problems, fence, in_comment = [], None, False
+    for number, line in enumerate((text or "").replace("\r\n", "\n").split("\n"), start=1):
+        if fence is None and not in_comment and (_SECTION.match(line) or _ITEM.match(line)):
+            problems.append(
+                f"line {number} starts with “{line.split()[0] if line.split() else line}”, which "
+                "starts a new section or item: use #### or deeper for headings inside it"
+            )
+        fence, in_comment = _track_blocks(line, fence, in_comment)
+    if fence is not None:
+        problems.append(f"a code block opened with {fence} is never closed")
+    return problems
 
 
 def _store(issue, section, item, chunk):
@@ -302,6 +320,11 @@ def _store(issue, section, item, chunk):
         section.text = chunk
     else:
         issue.intro = chunk
+
+
+def _protect_closing_hashes(heading):
+    """A heading ending in # gets a closing sequence, so the parser keeps its own #."""
+    return f"{heading} #" if heading.endswith("#") else heading
 
 
 def serialize_issue(issue, sections):
@@ -316,12 +339,12 @@ def serialize_issue(issue, sections):
         parts.append(issue.intro.strip("\n") + "\n")
     for section in sections:
         heading = f"{section.icon} {section.title}" if section.icon else section.title
-        parts.append(f"## {heading}\n")
+        parts.append(f"## {_protect_closing_hashes(heading)}\n")
         if section.text.strip():
             parts.append(section.text.strip("\n") + "\n")
         items = section.items.all() if hasattr(section.items, "all") else section.items
         for item in items:
-            parts.append(f"### {item.title}\n")
+            parts.append(f"### {_protect_closing_hashes(item.title)}\n")
             if item.body.strip():
                 parts.append(item.body.strip("\n") + "\n")
     return "\n".join(parts)

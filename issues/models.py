@@ -2,6 +2,7 @@
 
 import reversion
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -211,6 +212,17 @@ class Section(models.Model):
     def __str__(self):
         return self.title
 
+    def clean(self):
+        from .interchange import split_icon, structure_problems
+
+        errors = {}
+        if split_icon(self.title)[0]:
+            errors["title"] = _("Put the leading emoji in the Icon field.")
+        if problems := structure_problems(self.text):
+            errors["text"] = "; ".join(problems)
+        if errors:
+            raise ValidationError(errors)
+
 
 class Item(models.Model):
     """One numbered entry of a section: a title and a Markdown body."""
@@ -252,6 +264,12 @@ class Item(models.Model):
     @property
     def is_removed(self):
         return self.removed_at is not None
+
+    def clean(self):
+        from .interchange import structure_problems
+
+        if problems := structure_problems(self.body):
+            raise ValidationError({"body": "; ".join(problems)})
 
 
 # Revisions hold the whole issue: the issue, its sections and their items.
@@ -343,7 +361,8 @@ class Report(models.Model):
     )
     item = models.ForeignKey(
         Item,
-        on_delete=models.CASCADE,
+        # A report outlives the item an editor deletes: it then stands against the issue.
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="reports",

@@ -119,6 +119,19 @@ class TestAssembly:
             "https://c.example",
         ]
 
+    def test_text_the_markdown_format_would_split_is_refused_with_the_reason(
+        self, editor_client, issue
+    ):
+        data = form_data(editor_client.get(change_url(issue)))
+        data["sections-0-items-0-body"] = "Intro\n\n## Not a heading here\n\n```\nopen fence"
+        data["sections-1-title"] = "🔧 Tools"
+        response = editor_client.post(change_url(issue), data)
+        assert response.status_code == 200
+        text = BeautifulSoup(response.content, "html.parser").get_text()
+        assert "line 3 starts with “##”" in text and "never closed" in text
+        assert "Put the leading emoji in the Icon field." in text
+        assert Item.objects.get(title="One").body == "[a](https://a.example)"
+
     def test_deleting_a_section_renumbers_the_rest(self, editor_client, issue):
         data = form_data(editor_client.get(change_url(issue)))
         data["sections-0-DELETE"] = "on"

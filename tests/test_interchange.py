@@ -226,6 +226,19 @@ class TestRoundTrip:
         call_command("import_issue", str(write(tmp_path, exported, "out.md")), replace=True)
         assert self.snapshot(Issue.objects.get(number=665)) == before
 
+    def test_headings_ending_in_a_hash_keep_it(self, tmp_path):
+        from tests.factories import make_issue
+
+        issue = make_issue(number=8, sections=[("News", "", [("C#", "x"), ("Issue #", "y")])])
+        exported = issue_export_markdown(issue=issue)
+        call_command("import_issue", str(write(tmp_path, exported)), replace=True)
+        titles = Item.objects.filter(section__issue__number=8).order_by("position")
+        assert [item.title for item in titles] == ["C#", "Issue #"]
+
+    def test_an_inline_comment_opener_in_code_is_not_a_comment(self):
+        parsed = parse_issue("---\ntitle: T\n---\n## S\n### A\nUse `<!--` to start.\n### B\n")
+        assert [item.title for item in parsed.sections[0].items] == ["A", "B"]
+
     def test_export_command_prints_the_format(self, tmp_path, capsys):
         call_command("import_issue", str(write(tmp_path, VALID)))
         capsys.readouterr()
