@@ -86,3 +86,15 @@ class TestLoginThrottling:
             ).status_code
             == 302
         )
+
+
+def test_nginx_page_files_carry_the_same_policy_as_django(client):
+    """Pages nginx serves from disk must not lose the Content-Security-Policy."""
+    import re
+    from pathlib import Path
+
+    template = (Path(__file__).parents[1] / "deploy/nginx/digest.conf.template").read_text()
+    block = template.split("location / {", 1)[1].split("}", 1)[0]
+    header = re.search(r'add_header Content-Security-Policy "([^"]+)"', block).group(1)
+    from_nginx = {part.split()[0]: part.split()[1:] for part in header.split(";") if part.strip()}
+    assert from_nginx == policy(client.get("/report/thanks/"))
