@@ -94,7 +94,7 @@ def test_nginx_page_files_carry_the_same_policy_as_django(client):
     from pathlib import Path
 
     template = (Path(__file__).parents[1] / "deploy/nginx/digest.conf.template").read_text()
-    block = template.split("location / {", 1)[1].split("location @django", 1)[0]
+    block = template.rsplit("location / {", 1)[1].split("location @django", 1)[0]
     header = re.search(r'add_header Content-Security-Policy "([^"]+)"', block).group(1)
     from_nginx = {part.split()[0]: part.split()[1:] for part in header.split(";") if part.strip()}
     assert from_nginx == policy(client.get("/report/thanks/"))
