@@ -145,7 +145,21 @@ class IssueAdminForm(forms.ModelForm):
                         "when": formats.date_format(current["updated_at"], "DATETIME_FORMAT"),
                     },
                 )
+        self._check_blockers(cleaned_data)
         return cleaned_data
+
+    def _check_blockers(self, cleaned_data):
+        """Publishing or scheduling by date obeys the same blockers as "Publish now"."""
+        published_at = cleaned_data.get("published_at")
+        if not self.instance.pk or not published_at or self.instance.published_at:
+            return
+        blockers = [check for check in _checks(self.instance)[1] if check.is_blocker]
+        if blockers:
+            self.add_error(
+                "published_at",
+                _("Cannot publish or schedule yet: %(problems)s")
+                % {"problems": " ".join(check.message for check in blockers)},
+            )
 
 
 @contextmanager

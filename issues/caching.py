@@ -41,6 +41,7 @@ from .models import Issue
 from .sql import connection_for, live_sql, now_sql
 
 GENERATION_KEY = "digest:pages:generation"
+CACHED_PARAMETERS = {"page"}  # the archive's page number; any other parameter is not cached
 CURRENT = "current"
 
 
@@ -183,6 +184,9 @@ def cache_public_page(view):
         if not settings.DIGEST_PAGE_CACHE or request.method not in ("GET", "HEAD"):
             return view(request, *args, **kwargs)
         if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        if set(request.GET) - CACHED_PARAMETERS:
+            # Made-up query strings would each fill a cache entry and push real pages out.
             return view(request, *args, **kwargs)
         folder = _page_file_target(request)
         state = site_state()

@@ -302,6 +302,16 @@ class TestChecksAndPublishing:
         issue.refresh_from_db()
         assert issue.status == "draft"
 
+    def test_blockers_also_stop_a_publication_date_typed_in_the_form(self, editor_client):
+        issue = make_issue(published=False, sections=[("S", "", [("A", "[x](ftp://files)")])])
+        data = form_data(editor_client.get(change_url(issue)))
+        data["published_at_0"], data["published_at_1"] = "2020-01-01", "10:00:00"
+        response = editor_client.post(change_url(issue), data)
+        assert response.status_code == 200
+        assert "Cannot publish or schedule yet" in response.content.decode()
+        issue.refresh_from_db()
+        assert issue.status == "draft"
+
     def test_publish_now_and_back_to_draft(self, editor_client, client, issue):
         editor_client.post(reverse("admin:issues_issue_publish", args=[issue.pk]))
         issue.refresh_from_db()

@@ -33,6 +33,16 @@ class TestHits:
         assert second.content == first.content
         assert warm == 1 < cold
 
+    def test_made_up_query_strings_are_not_cached(self, client):
+        from django.core.cache import cache
+
+        make_issue(number=1)
+        client.get("/issues/1/")
+        keys_before = len(getattr(cache, "_cache", {}))
+        for n in range(5):
+            assert client.get(f"/issues/1/?x={n}").status_code == 200
+        assert len(getattr(cache, "_cache", {})) == keys_before
+
     def test_a_big_issue_is_served_from_the_cache_too(self, client):
         issue = make_big_issue(items=300, sections=20, number=1)
         client.get(issue.get_absolute_url())
