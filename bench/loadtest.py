@@ -26,11 +26,18 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.stack import ThrowawayPostgres, free_port, gunicorn, manage, production_env  # noqa: E402
+from bench.stack import (  # noqa: E402
+    ThrowawayPostgres,
+    free_port,
+    fresh_postgres_database,
+    gunicorn,
+    manage,
+    production_env,
+)
 from tests.admin_forms import form_data  # noqa: E402
 
 # Requests a reader picks from, with weights: pages dominate, as they do for a newsletter.
@@ -407,24 +414,9 @@ def summary(result):
     return lines
 
 
-@contextlib.contextmanager
 def fresh_database(url):
     """A new database on that PostgreSQL server, dropped afterwards."""
-    import psycopg
-
-    parts = urlsplit(url)
-    name = f"digest_load_{uuid.uuid4().hex[:8]}"
-    admin = {
-        "host": parts.hostname, "port": parts.port or 5432, "user": parts.username,
-        "password": parts.password, "dbname": parts.path.lstrip("/"), "autocommit": True,
-    }  # fmt: skip
-    with psycopg.connect(**admin) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(**admin) as connection:
-            connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    return fresh_postgres_database(url, prefix="digest_load")
 
 
 def load_run(*, database_url, workdir, duration, readers=8, workers=4, postgres=None):

@@ -6,6 +6,7 @@ for a bounded time. PostgreSQL when DATABASE_URL points to one (a fresh database
 that server and dropped afterwards), otherwise SQLite in a temporary folder.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -13,13 +14,20 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.stack import ROOT, fetch, free_port, gunicorn, manage, nginx, production_env  # noqa: E402
+from bench.stack import (  # noqa: E402
+    ROOT,
+    fetch,
+    free_port,
+    fresh_postgres_database,
+    gunicorn,
+    manage,
+    nginx,
+    production_env,
+)
 
 DURATION = os.environ.get("BENCH_DURATION", "8s")
 CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "32")
@@ -102,39 +110,22 @@ def wrk(url, *, headers=()):
     }
 
 
-def fresh_database(workdir):
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        return f"sqlite:///{workdir}/bench.sqlite3", None
-    import psycopg
-
-    parts = urlsplit(url)
-    name = f"digest_bench_{uuid.uuid4().hex[:8]}"
-    admin = {
-        "host": parts.hostname, "port": parts.port or 5432, "user": parts.username,
-        "password": parts.password, "dbname": parts.path.lstrip("/"), "autocommit": True,
-    }  # fmt: skip
-    with psycopg.connect(**admin) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with psycopg.connect(**admin) as connection:
-            connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-
-    return urlunsplit(parts._replace(path=f"/{name}")), drop
-
-
 def main():
     for tool in ("nginx", "wrk", "openssl"):
         if not (shutil.which(tool) or Path(f"/usr/sbin/{tool}").exists()):
             sys.exit(f"make bench needs {tool} (apt-get install nginx-light wrk openssl)")
     workdir = Path(tempfile.mkdtemp(prefix="digest-bench-"))
-    database_url, drop = fresh_database(workdir)
+    url = os.environ.get("DATABASE_URL", "")
     try:
-        run(workdir, database_url)
+        with contextlib.ExitStack() as stack:
+            if url.startswith(("postgres://", "postgresql://")):
+                database_url = stack.enter_context(
+                    fresh_postgres_database(url, prefix="digest_bench")
+                )
+            else:
+                database_url = f"sqlite:///{workdir}/bench.sqlite3"
+            run(workdir, database_url)
     finally:
-        if drop:
-            drop()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -20,6 +20,29 @@ NGINX_TEMPLATE = ROOT / "deploy" / "nginx" / "digest.conf.template"
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 
 
+@contextlib.contextmanager
+def fresh_postgres_database(url, *, prefix="digest"):
+    """A new database on the PostgreSQL server `url` points to, dropped afterwards."""
+    import uuid
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    parts = urlsplit(url)
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = {
+        "host": parts.hostname, "port": parts.port or 5432, "user": parts.username,
+        "password": parts.password, "dbname": parts.path.lstrip("/"), "autocommit": True,
+    }  # fmt: skip
+    with psycopg.connect(**admin) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(**admin) as connection:
+            connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -4,12 +4,18 @@ import json
 import os
 import re
 import shutil
-import uuid
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from bench.stack import fetch, free_port, gunicorn, manage, nginx, production_env
+from bench.stack import (
+    fetch,
+    free_port,
+    fresh_postgres_database,
+    gunicorn,
+    manage,
+    nginx,
+    production_env,
+)
 
 pytestmark = pytest.mark.stack
 
@@ -34,20 +40,8 @@ def require_stack():
 @pytest.fixture
 def stack_database():
     """A fresh database on the tests' PostgreSQL server, dropped afterwards."""
-    import psycopg
-
-    url = require_stack()
-    parts = urlsplit(url)
-    name = f"digest_stack_{uuid.uuid4().hex[:8]}"
-    admin = {
-        "host": parts.hostname, "port": parts.port or 5432, "user": parts.username,
-        "password": parts.password, "dbname": parts.path.lstrip("/"), "autocommit": True,
-    }  # fmt: skip
-    with psycopg.connect(**admin) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    yield urlunsplit(parts._replace(path=f"/{name}"))
-    with psycopg.connect(**admin) as connection:
-        connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with fresh_postgres_database(require_stack(), prefix="digest_stack") as url:
+        yield url
 
 
 def test_pages_through_nginx_and_gunicorn(stack_database, tmp_path):
