@@ -494,14 +494,8 @@ class ReferenceAdmin(admin.ModelAdmin):
             issue_touch(issue=Issue(pk=issue_id), user=request.user)
 
 
-@admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
-    """The moderation queue: open reports grouped by what they target."""
-
-    list_display = ("created_at", "reason", "issue", "item", "status")
-    list_filter = ("status", "reason")
-    list_select_related = ("issue", "item")
-    readonly_fields = [field.name for field in Report._meta.fields]
+class RecordAdmin(admin.ModelAdmin):
+    """Records nobody types or edits: readers' reports, the moderation log."""
 
     def has_add_permission(self, request):
         return False
@@ -511,6 +505,16 @@ class ReportAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+
+@admin.register(Report)
+class ReportAdmin(RecordAdmin):
+    """The moderation queue: open reports grouped by what they target."""
+
+    list_display = ("created_at", "reason", "issue", "item", "status")
+    list_filter = ("status", "reason")
+    list_select_related = ("issue", "item")
+    readonly_fields = [field.name for field in Report._meta.fields]
 
     def get_urls(self):
         act = path("act/", self.admin_site.admin_view(self.act_view), name="issues_report_act")
@@ -612,7 +616,7 @@ def _as_pk(value):
 
 
 @admin.register(ModerationAction)
-class ModerationActionAdmin(admin.ModelAdmin):
+class ModerationActionAdmin(RecordAdmin):
     """The audit log: read-only, and only a superuser may delete from it."""
 
     list_display = (
@@ -629,12 +633,3 @@ class ModerationActionAdmin(admin.ModelAdmin):
     list_select_related = ("actor",)
     search_fields = ("target", "reason", "actor__username")
     readonly_fields = [field.name for field in ModerationAction._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
