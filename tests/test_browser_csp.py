@@ -50,7 +50,13 @@ def test_no_policy_violations_anywhere_people_click(live_server, browser):
     # The markdownx preview is fetched and shown beside the field.
     page.locator(".markdownx-preview", has_text="Typed live").first.wait_for()
     visit("markdownx preview")
+    before = set(page.locator("textarea[name$='-body']").evaluate_all("e => e.map(x => x.name)"))
     page.locator(".djn-add-handler", has_text="Add another Item").first.click()
+    after = page.locator("textarea[name$='-body']").evaluate_all("e => e.map(x => x.name)")
+    (new_body,) = [name for name in after if name not in before and "__prefix__" not in name]
+    # A form added after the page loaded gets a working live preview too.
+    page.fill(f"textarea[name='{new_body}']", "Brand **new** item")
+    page.locator(f".markdownx:has(textarea[name='{new_body}']) .markdownx-preview strong").wait_for()
     visit("new inline")
     page.goto(f"{live_server.url}/admin/issues/issue/{issue.pk}/revisions/")
     visit("revisions")
