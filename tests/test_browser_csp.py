@@ -56,7 +56,8 @@ def test_no_policy_violations_anywhere_people_click(live_server, browser):
     (new_body,) = [name for name in after if name not in before and "__prefix__" not in name]
     # A form added after the page loaded gets a working live preview too.
     page.fill(f"textarea[name='{new_body}']", "Brand **new** item")
-    page.locator(f".markdownx:has(textarea[name='{new_body}']) .markdownx-preview strong").wait_for()
+    new_editor = page.locator(f".markdownx:has(textarea[name='{new_body}'])")
+    new_editor.locator(".markdownx-preview strong").wait_for()
     visit("new inline")
     page.goto(f"{live_server.url}/admin/issues/issue/{issue.pk}/revisions/")
     visit("revisions")
