@@ -46,7 +46,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from issues.models import Issue
-from issues.services import issue_render
+from issues.services.issues import issue_render
 
 out = {}
 client = Client()

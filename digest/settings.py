@@ -155,7 +155,7 @@ EMAIL_HOST = env.str("DJANGO_EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=25)
 
 # The markdownx live preview renders through the same function as the public pages.
-MARKDOWNX_MARKDOWNIFY_FUNCTION = "issues.rendering.render_markdown"
+MARKDOWNX_MARKDOWNIFY_FUNCTION = "issues.text.rendering.render_markdown"
 MARKDOWNX_UPLOAD_MAX_SIZE = 2 * 1024 * 1024
 MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
 MARKDOWNX_MEDIA_PATH = "markdownx/"
@@ -184,7 +184,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
 # The client address as nginx saw it (digest.client), not the proxy's.
-AXES_CLIENT_IP_CALLABLE = "issues.client.client_address"
+AXES_CLIENT_IP_CALLABLE = "issues.web.client.client_address"
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

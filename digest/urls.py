@@ -5,9 +5,9 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from digest.health import healthz
-from issues import uploads
-from issues.caching import cache_public_page
-from issues.sitemaps import HomeSitemap, IssueSitemap
+from issues.web import markdownx
+from issues.web.caching import cache_public_page
+from issues.web.sitemaps import HomeSitemap, IssueSitemap
 
 sitemaps = {"home": HomeSitemap, "issues": IssueSitemap}
 
@@ -15,8 +15,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     # markdownx's own urls.py is open to anyone: these answer staff only.
-    path("markdownx/markdownify/", uploads.markdownify, name="markdownx_markdownify"),
-    path("markdownx/upload/", uploads.upload_image, name="markdownx_upload"),
+    path("markdownx/markdownify/", markdownx.markdownify, name="markdownx_markdownify"),
+    path("markdownx/upload/", markdownx.upload_image, name="markdownx_upload"),
     path(
         "sitemap.xml",
         cache_public_page(sitemap),
@@ -24,5 +24,5 @@ urlpatterns = [
         name="django.contrib.sitemaps.views.sitemap",
     ),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("issues.urls")),
+    path("", include("issues.web.urls")),
 ]

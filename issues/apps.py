@@ -9,8 +9,9 @@ class IssuesConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete, post_save
 
+        from issues.web.caching import public_pages_changed
+
         from . import models
-        from .caching import public_pages_changed
 
         # A safety net, not the write path: services call public_pages_changed() themselves,
         # but a row saved or deleted anywhere else (admin, shell) must not leave a stale page.

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from issues.models import Issue, Item, Section
-from issues.services import issue_render
+from issues.services.issues import issue_render
 
 _numbers = itertools.count(1000)
 

@@ -237,7 +237,7 @@ class TestRevisions:
     def test_restore_keeps_moderation_publication_and_the_edit_version(self, editor_client, issue):
         from reversion.models import Version
 
-        from issues.moderation import issue_withdraw, item_unpublish
+        from issues.services.moderation import issue_withdraw, item_unpublish
 
         data = form_data(editor_client.get(change_url(issue)))
         data["sections-0-items-0-body"] = "Old body."

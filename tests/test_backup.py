@@ -9,8 +9,8 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from issues.models import Issue, Item, ModerationAction, Reference, Report
-from issues.moderation import item_unpublish, report_create
-from issues.services import issues_render_citing
+from issues.services.issues import issues_render_citing
+from issues.services.moderation import item_unpublish, report_create
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db

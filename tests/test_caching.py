@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from issues.models import Issue, Item
-from issues.services import issue_publish, issue_render, issue_unpublish
+from issues.services.issues import issue_publish, issue_render, issue_unpublish
 from tests.factories import make_big_issue, make_issue, make_user
 
 pytestmark = pytest.mark.django_db
@@ -120,7 +120,7 @@ class TestNextRequest:
         self, client, django_capture_on_commit_callbacks
     ):
         """Moderation may change what readers see without touching an issue row."""
-        from issues.caching import public_pages_changed
+        from issues.web.caching import public_pages_changed
 
         make_issue(number=1)
         client.get("/issues/1/")
@@ -191,7 +191,7 @@ class TestPageFiles:
     def test_written_on_a_miss_and_forgotten_on_a_change(
         self, client, pages, django_capture_on_commit_callbacks
     ):
-        from issues.caching import public_pages_changed
+        from issues.web.caching import public_pages_changed
 
         make_issue(number=1, title="On disk")
         body = client.get("/issues/1/").content

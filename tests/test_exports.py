@@ -7,7 +7,7 @@ from bs4 import BeautifulSoup
 from django.core.management import call_command
 from django.urls import reverse
 
-from issues.exports import export_issue
+from issues.formats.exports import export_issue
 from issues.models import Issue
 from tests.factories import make_user
 

@@ -8,8 +8,8 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from issues.exports import export_issue
-from issues.rendering import Citations, render_inline_markdown, render_markdown
+from issues.formats.exports import export_issue
+from issues.text.rendering import Citations, render_inline_markdown, render_markdown
 from tests.factories import make_issue
 from tests.hostile import dangers
 

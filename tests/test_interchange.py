@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from issues.interchange import InterchangeError, decode, parse_issue, split_icon
+from issues.formats.interchange import InterchangeError, decode, parse_issue, split_icon
 from issues.models import Issue, Item, Reference, Section
-from issues.services import issue_export_markdown
+from issues.services.issues import issue_export_markdown
 
 DEMO = Path(__file__).resolve().parents[1] / "issues" / "demo"
 

@@ -8,7 +8,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from issues.exports import export_issue
+from issues.formats.exports import export_issue
 from issues.models import Issue, Item, ModerationAction, Report
 from tests.factories import make_issue, make_user
 
@@ -230,7 +230,7 @@ class TestPermissionMatrix:
     def test_actions(self, client, users, issue, second, role, allowed, action):
         Report.objects.create(issue=issue, item=second, reason="spam", client_hash="x")
         if action == "republish":
-            from issues.moderation import item_unpublish
+            from issues.services.moderation import item_unpublish
 
             item_unpublish(item=second, actor=None, reason="setup")
             ModerationAction.objects.all().delete()
@@ -272,7 +272,7 @@ class TestPermissionMatrix:
         assert issue.title != "Changed" and draft.status == "draft"
 
     def test_log_is_read_only_and_only_superuser_deletes(self, client, users, issue, second):
-        from issues.moderation import item_unpublish
+        from issues.services.moderation import item_unpublish
 
         entry = item_unpublish(item=second, actor=users["moderator"], reason="Spam")
         delete = reverse("admin:issues_moderationaction_delete", args=[entry.pk])
@@ -380,7 +380,7 @@ class TestSearchAndCache:
     def test_removed_items_and_withdrawn_issues_leave_search(
         self, client, issue, second, moderator
     ):
-        from issues.moderation import issue_withdraw, item_unpublish
+        from issues.services.moderation import issue_withdraw, item_unpublish
 
         assert "Second" in client.get("/search/", {"q": "Second"}).content.decode()
         page = client.get(issue.get_absolute_url()).content.decode()  # fills the page cache

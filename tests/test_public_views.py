@@ -55,7 +55,7 @@ class TestIssuePage:
 
     def test_editor_title_replaces_link_text_in_reference_list(self, client):
         from issues.models import Reference
-        from issues.services import issues_render_citing
+        from issues.services.issues import issues_render_citing
 
         issue = make_issue(sections=[("S", "", [("A", "[click here](https://p.example)")])])
         ref = Reference.objects.get()

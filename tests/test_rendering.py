@@ -2,7 +2,7 @@
 
 from bs4 import BeautifulSoup
 
-from issues.rendering import (
+from issues.text.rendering import (
     Citations,
     normalize_url,
     render_inline_markdown,

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from issues.backup import site_export
+from issues.formats.backup import site_export
 
 
 class Command(BaseCommand):

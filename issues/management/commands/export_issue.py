@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from issues.exports import FORMATS, export_issue
+from issues.formats.exports import FORMATS, export_issue
 from issues.models import Issue
 
 

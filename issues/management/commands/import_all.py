@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from issues.backup import site_import
-from issues.interchange import InterchangeError
+from issues.formats.backup import site_import
+from issues.formats.interchange import InterchangeError
 
 
 class Command(BaseCommand):

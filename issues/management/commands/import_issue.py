@@ -4,8 +4,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from issues.interchange import InterchangeError, decode, parse_issue
-from issues.services import issue_import
+from issues.formats.interchange import InterchangeError, decode, parse_issue
+from issues.services.issues import issue_import
 
 
 class Command(BaseCommand):

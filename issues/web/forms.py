@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Issue, Item, Report
+from issues.models import Issue, Item, Report
 
 
 class ReportForm(forms.Form):

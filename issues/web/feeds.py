@@ -6,7 +6,7 @@ from django.urls import reverse_lazy
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext_lazy as _
 
-from .models import Issue
+from issues.models import Issue
 
 FEED_LENGTH = 20
 

@@ -6,13 +6,13 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
 
-from .caching import cache_public_page
-from .client import client_address
-from .forms import ReportForm
-from .models import Issue
-from .moderation import client_hash, report_create, reports_recent_count
-from .search import search as search_hits
-from .services import issue_body_html, issue_build, issue_render
+from issues.models import Issue
+from issues.selectors.search import search as search_hits
+from issues.services.issues import issue_body_html, issue_build, issue_render
+from issues.services.moderation import client_hash, report_create, reports_recent_count
+from issues.web.caching import cache_public_page
+from issues.web.client import client_address
+from issues.web.forms import ReportForm
 
 ARCHIVE_FIELDS = ("number", "title", "plain_title", "published_at", "language")
 SEARCH_PAGE_SIZE = 20

@@ -37,8 +37,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date
 from django.utils.translation import get_language
 
-from .models import Issue
-from .sql import connection_for, live_sql, now_sql
+from issues.models import Issue
+from issues.selectors.sql import connection_for, live_sql, now_sql
 
 GENERATION_KEY = "digest:pages:generation"
 CACHED_PARAMETERS = {"page"}  # the archive's page number; any other parameter is not cached

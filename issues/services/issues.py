@@ -8,10 +8,10 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from .caching import public_pages_changed
-from .interchange import InterchangeError, serialize_issue
-from .models import Citation, Issue, Item, Reference, Section
-from .rendering import render_intro_teaser, render_issue
+from issues.formats.interchange import InterchangeError, serialize_issue
+from issues.models import Citation, Issue, Item, Reference, Section
+from issues.text.rendering import render_intro_teaser, render_issue
+from issues.web.caching import public_pages_changed
 
 
 def issue_sections(issue):

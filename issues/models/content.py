@@ -27,7 +27,7 @@ class IssueQuerySet(models.QuerySet):
     def for_page(self, number):
         """The issue with this number and, as `previous` and `next`, the published issues
         around it: one hand-written query, the issue page's whole database cost."""
-        from .sql import connection_for, live_sql
+        from issues.selectors.sql import connection_for, live_sql
 
         vendor = connection_for(Issue).vendor
         table = Issue._meta.db_table
@@ -213,7 +213,7 @@ class Section(models.Model):
         return self.title
 
     def clean(self):
-        from .interchange import split_icon, structure_problems
+        from issues.text.structure import split_icon, structure_problems
 
         errors = {}
         if split_icon(self.title)[0]:
@@ -266,7 +266,7 @@ class Item(models.Model):
         return self.removed_at is not None
 
     def clean(self):
-        from .interchange import structure_problems
+        from issues.text.structure import structure_problems
 
         if problems := structure_problems(self.body):
             raise ValidationError({"body": "; ".join(problems)})
@@ -276,176 +276,3 @@ class Item(models.Model):
 reversion.register(Item)
 reversion.register(Section, follow=["items"])
 reversion.register(Issue, follow=["sections"])
-
-
-class Reference(models.Model):
-    """A cited URL, shared by every issue that cites it."""
-
-    url = models.URLField(_("URL"), max_length=2000, help_text=_("The URL as it was first cited."))
-    normalized_url = models.CharField(
-        _("normalized URL"),
-        max_length=2000,
-        editable=False,
-        help_text=_("Lower-cased scheme and host, no default port, no utm_* parameters."),
-    )
-    title = models.CharField(
-        _("title"),
-        max_length=300,
-        blank=True,
-        help_text=_(
-            "Shown in reference lists instead of the text of the first citation. "
-            "Leave empty to use that text."
-        ),
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-
-    class Meta:
-        ordering = ["normalized_url"]
-        verbose_name = _("reference")
-        verbose_name_plural = _("references")
-        constraints = [
-            models.UniqueConstraint(fields=["normalized_url"], name="reference_url_unique"),
-        ]
-
-    def __str__(self):
-        return self.title or self.url
-
-
-class Citation(models.Model):
-    """The number a reference carries in one issue, refreshed whenever the issue is rendered."""
-
-    issue = models.ForeignKey(
-        Issue, on_delete=models.CASCADE, related_name="citations", verbose_name=_("issue")
-    )
-    reference = models.ForeignKey(
-        Reference, on_delete=models.CASCADE, related_name="citations", verbose_name=_("reference")
-    )
-    number = models.PositiveIntegerField(_("number"))
-    text = models.CharField(_("text of the first citation"), max_length=2000, blank=True)
-    count = models.PositiveIntegerField(_("times cited"), default=1)
-
-    class Meta:
-        ordering = ["issue", "number"]
-        verbose_name = _("citation")
-        verbose_name_plural = _("citations")
-        constraints = [
-            models.UniqueConstraint(fields=["issue", "number"], name="citation_number_unique"),
-            models.UniqueConstraint(
-                fields=["issue", "reference"], name="citation_reference_unique"
-            ),
-        ]
-
-    def __str__(self):
-        return f"[{self.number}] {self.reference.url}"
-
-
-class Report(models.Model):
-    """A reader's report about an item or a whole issue."""
-
-    class Reason(models.TextChoices):
-        SPAM = "spam", _("Spam")
-        MISLEADING = "misleading", _("Misleading")
-        OFFENSIVE = "offensive", _("Offensive")
-        COPYRIGHT = "copyright", _("Copyright")
-        BROKEN_LINK = "broken_link", _("Broken link")
-        OTHER = "other", _("Other")
-
-    class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        DISMISSED = "dismissed", _("Dismissed")
-        ACTIONED = "actioned", _("Content unpublished")
-
-    issue = models.ForeignKey(
-        Issue, on_delete=models.CASCADE, related_name="reports", verbose_name=_("issue")
-    )
-    item = models.ForeignKey(
-        Item,
-        # A report outlives the item an editor deletes: it then stands against the issue.
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="reports",
-        verbose_name=_("item"),
-        help_text=_("Empty when the whole issue is reported."),
-    )
-    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
-    note = models.TextField(_("note"), max_length=1000, blank=True)
-    contact_email = models.EmailField(_("contact email"), blank=True)
-    client_hash = models.CharField(
-        _("client"),
-        max_length=64,
-        db_index=True,
-        help_text=_("A salted hash of the reporter's address: never the address itself."),
-    )
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
-    notified_at = models.DateTimeField(_("moderators notified at"), null=True, blank=True)
-    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("resolved by"),
-    )
-    resolution_note = models.TextField(_("resolution note"), blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        verbose_name = _("report")
-        verbose_name_plural = _("reports")
-        permissions = [
-            ("resolve_report", _("Can resolve reports")),
-            ("moderate_content", _("Can unpublish and republish items and issues")),
-        ]
-
-    def __str__(self):
-        target = f"item {self.item_id}" if self.item_id else f"issue #{self.issue.number}"
-        return f"{self.get_reason_display()} — {target}"
-
-
-class ModerationAction(models.Model):
-    """One entry of the moderation audit log: who did what, when, why, from which status."""
-
-    class Action(models.TextChoices):
-        UNPUBLISH_ITEM = "unpublish_item", _("Unpublished an item")
-        REPUBLISH_ITEM = "republish_item", _("Republished an item")
-        HIDE_ITEM = "hide_item", _("Hid an item pending review")
-        UNPUBLISH_ISSUE = "unpublish_issue", _("Unpublished an issue")
-        REPUBLISH_ISSUE = "republish_issue", _("Republished an issue")
-        DISMISS_REPORTS = "dismiss_reports", _("Dismissed reports")
-
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("actor"),
-        help_text=_("Empty for automatic actions."),
-    )
-    created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
-    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
-    issue = models.ForeignKey(
-        Issue, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("issue")
-    )
-    item = models.ForeignKey(
-        Item, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("item")
-    )
-    target = models.CharField(_("target"), max_length=400, help_text=_("What was acted on."))
-    reason = models.TextField(_("reason"), blank=True)
-    status_before = models.CharField(_("status before"), max_length=20)
-    status_after = models.CharField(_("status after"), max_length=20)
-    reports_resolved = models.PositiveIntegerField(_("reports resolved"), default=0)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        verbose_name = _("moderation action")
-        verbose_name_plural = _("moderation log")
-
-    def __str__(self):
-        return f"{self.get_action_display()}: {self.target}"

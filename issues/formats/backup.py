@@ -7,9 +7,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
-from .interchange import InterchangeError, decode, parse_issue
-from .models import Issue, Item, ModerationAction, Reference, Report
-from .services import issue_export_markdown, issue_import, issue_render
+from issues.formats.interchange import InterchangeError, decode, parse_issue
+from issues.models import Issue, Item, ModerationAction, Reference, Report
+from issues.services.issues import issue_export_markdown, issue_import, issue_render
 
 STATE_FILE = "site.json"
 FORMAT_VERSION = 1

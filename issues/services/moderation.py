@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from .models import Issue, Item, ModerationAction, Report
-from .services import issue_render
+from issues.models import Issue, Item, ModerationAction, Report
+from issues.services.issues import issue_render
 
 NOTIFY_INTERVAL = datetime.timedelta(hours=1)
 logger = logging.getLogger(__name__)

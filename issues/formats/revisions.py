@@ -4,8 +4,8 @@ from types import SimpleNamespace
 
 from django.utils.dateparse import parse_datetime
 
-from .interchange import serialize_issue
-from .models import Item, Section
+from issues.formats.interchange import serialize_issue
+from issues.models import Item, Section
 
 
 def revision_markdown(version):

@@ -18,24 +18,26 @@ instead of the YAML front matter.
 
 import datetime
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 import yaml
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from issues.text.structure import (
+    ITEM_HEADING,
+    SECTION_HEADING,
+    split_icon,
+    track_blocks,
+)
+
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_TITLE_LENGTH = 300
 LANGUAGES = ("en", "zh-hans")
 LANGUAGE_ALIASES = {"zh": "zh-hans", "zh-cn": "zh-hans", "zh_hans": "zh-hans", "en-us": "en"}
 
-_SECTION = re.compile(r"^##(?:[ \t]+(.*?))?[ \t]*$")
-_ITEM = re.compile(r"^###(?:[ \t]+(.*?))?[ \t]*$")
 _CLOSING_HASHES = re.compile(r"[ \t]+#+$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _PELICAN_LINE = re.compile(r"^([A-Za-z][A-Za-z_-]*):[ \t]*(.*)$")
-_EMOJI_JOINERS = {"\u200d", "\ufe0e", "\ufe0f", "\u20e3"}
 
 
 class _FrontMatterLoader(yaml.SafeLoader):
@@ -102,20 +104,6 @@ def decode(raw):
             f"the file is not UTF-8 text (byte {error.start} is invalid)", line
         ) from error
     return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def split_icon(heading):
-    """Split a leading emoji off a section heading: ("📰", "Publications")."""
-    first, _, rest = heading.partition(" ")
-    if rest.strip() and first and all(_is_emoji_char(char) for char in first):
-        return first, rest.strip()
-    return "", heading
-
-
-def _is_emoji_char(char):
-    if char in _EMOJI_JOINERS or "\U0001f3fb" <= char <= "\U0001f3ff":
-        return True
-    return unicodedata.category(char) == "So"
 
 
 def _heading_text(raw):
@@ -252,8 +240,8 @@ def parse_issue(text):
 
     for number, line in enumerate(lines[start:], start=start + 1):
         structural = fence is None and not in_comment
-        section_match = _SECTION.match(line) if structural else None
-        item_match = _ITEM.match(line) if structural else None
+        section_match = SECTION_HEADING.match(line) if structural else None
+        item_match = ITEM_HEADING.match(line) if structural else None
         if section_match:
             _store(issue, section, item, flush())
             heading = _heading_text(section_match.group(1))
@@ -272,45 +260,9 @@ def parse_issue(text):
             section.items.append(item)
             continue
         buffer.append(line)
-        fence, in_comment = _track_blocks(line, fence, in_comment)
+        fence, in_comment = track_blocks(line, fence, in_comment)
     _store(issue, section, item, flush())
     return issue
-
-
-def _track_blocks(line, fence, in_comment):
-    """Follow fenced code and HTML comments, inside which headings are just text."""
-    if in_comment:
-        return fence, "-->" not in line
-    if fence is not None:
-        match = _FENCE.match(line)
-        closes = match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence)
-        if closes and not line.strip().lstrip(fence[0]):
-            return None, False
-        return fence, False
-    match = _FENCE.match(line)
-    if match:
-        return match.group(1), False
-    # An HTML comment opens a block only at the start of a line, as in Markdown (not in `code`).
-    stripped = line.lstrip(" ")
-    if stripped.startswith("<!--") and "-->" not in stripped[4:]:
-        return None, True
-    return None, False
-
-
-def structure_problems(text):
-    """Why a section text or item body would not come back the same from the Markdown format:
-    a line that reads as a section or item heading, or a code fence left open."""
-    problems, fence, in_comment = [], None, False
-    for number, line in enumerate((text or "").replace("\r\n", "\n").split("\n"), start=1):
-        if fence is None and not in_comment and (_SECTION.match(line) or _ITEM.match(line)):
-            problems.append(
-                f"line {number} starts with “{line.split()[0] if line.split() else line}”, which "
-                "starts a new section or item: use #### or deeper for headings inside it"
-            )
-        fence, in_comment = _track_blocks(line, fence, in_comment)
-    if fence is not None:
-        problems.append(f"a code block opened with {fence} is never closed")
-    return problems
 
 
 def _store(issue, section, item, chunk):

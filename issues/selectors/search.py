@@ -15,7 +15,7 @@ from django.db.models.functions import Now
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from .models import Issue, Item, Section
+from issues.models import Issue, Item, Section
 
 MAX_QUERY_LENGTH = 100
 MAX_TERMS = 6

@@ -3,7 +3,7 @@
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
-from .models import Issue
+from issues.models import Issue
 
 
 class IssueSitemap(Sitemap):

@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import formats, translation
 from django.utils.safestring import mark_safe
 
-from .services import issue_build, issue_export_markdown, issue_sections
+from issues.services.issues import issue_build, issue_export_markdown, issue_sections
 
 FORMATS = {
     "markdown": ("text/markdown; charset=utf-8", "md"),
