@@ -9,7 +9,7 @@ class IssuesConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete, post_save
 
-        from issues.web.caching import public_pages_changed
+        from issues.services.pages import public_pages_changed
 
         from . import models
 

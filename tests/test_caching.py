@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from issues.models import Issue, Item
-from issues.services.issues import issue_publish, issue_render, issue_unpublish
+from issues.services.issues import issue_publish, issue_render, issue_to_draft
 from tests.factories import make_big_issue, make_issue, make_user
 
 pytestmark = pytest.mark.django_db
@@ -90,7 +90,7 @@ class TestNextRequest:
     def test_an_unpublish_shows(self, client):
         issue = make_issue(number=1)
         assert client.get("/issues/1/").status_code == 200
-        issue_unpublish(issue=issue)
+        issue_to_draft(issue=issue)
         assert client.get("/issues/1/").status_code == 404
         assert b"/issues/1/" not in client.get("/").content
 
@@ -120,7 +120,7 @@ class TestNextRequest:
         self, client, django_capture_on_commit_callbacks
     ):
         """Moderation may change what readers see without touching an issue row."""
-        from issues.web.caching import public_pages_changed
+        from issues.services.pages import public_pages_changed
 
         make_issue(number=1)
         client.get("/issues/1/")
@@ -191,7 +191,7 @@ class TestPageFiles:
     def test_written_on_a_miss_and_forgotten_on_a_change(
         self, client, pages, django_capture_on_commit_callbacks
     ):
-        from issues.web.caching import public_pages_changed
+        from issues.services.pages import public_pages_changed
 
         make_issue(number=1, title="On disk")
         body = client.get("/issues/1/").content

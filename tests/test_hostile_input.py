@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from issues.formats.exports import export_issue
-from issues.text.rendering import Citations, render_inline_markdown, render_markdown
+from issues.text.rendering import CitationNumbering, render_inline_markdown, render_markdown
 from tests.factories import make_issue
 from tests.hostile import dangers
 
@@ -104,6 +104,6 @@ MARKUP = st.lists(st.one_of(PIECES, st.text(max_size=12)), max_size=12).map("".j
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(MARKUP)
 def test_generated_markup_never_becomes_script(text):
-    citations = Citations()
+    citations = CitationNumbering()
     assert dangers(citations.cite(render_markdown(text))) == []
     assert dangers(citations.cite(render_inline_markdown(text))) == []

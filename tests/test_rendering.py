@@ -3,17 +3,17 @@
 from bs4 import BeautifulSoup
 
 from issues.text.rendering import (
-    Citations,
+    CitationNumbering,
     normalize_url,
+    render_article,
     render_inline_markdown,
-    render_issue,
     render_markdown,
 )
 
 
 def cite(*fragments):
     """Cite Markdown fragments in order with one numbering; return (html parts, references)."""
-    citations = Citations()
+    citations = CitationNumbering()
     parts = [citations.cite(render_markdown(text)) for text in fragments]
     return parts, citations.references
 
@@ -155,7 +155,7 @@ class TestRenderIssue:
             ),
             _Fake(title="Second", text="", items=_Items([_Fake(title="x", body="")])),
         ]
-        rendered = render_issue(issue, sections)
+        rendered = render_article(issue, sections)
         assert [ref.url for ref in rendered.references] == [
             "https://t.example",
             "https://i.example",

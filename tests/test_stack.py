@@ -90,8 +90,8 @@ def test_pages_through_nginx_and_gunicorn(stack_database, tmp_path):
         # A change made by another process shows on the very next request through nginx.
         manage(
             "shell", "-c",
-            "from issues.models import Issue; from issues.services.issues import issue_unpublish; "
-            "issue_unpublish(issue=Issue.objects.get(number=2))",
+            "from issues.models import Issue; from issues.services.issues import issue_to_draft; "
+            "issue_to_draft(issue=Issue.objects.get(number=2))",
             env=env,
         )  # fmt: skip
         assert fetch(f"{site}/issues/2/")[0] == 404

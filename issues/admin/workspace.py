@@ -28,12 +28,12 @@ from issues.models import Issue, Item, Section
 from issues.selectors.checks import issue_checks
 from issues.services.issues import (
     POSITION_OFFSET,
-    issue_build,
+    issue_article,
     issue_publish,
     issue_render,
     issue_restore,
     issue_share,
-    issue_unpublish,
+    issue_to_draft,
     issue_unshare,
     positions_renumber,
 )
@@ -163,7 +163,7 @@ def _revision(request, comment):
 def _checks(issue):
     """The issue as it would be published, and the checks on it."""
     sections = list(Issue.objects.with_contents().get(pk=issue.pk).sections.all())
-    rendered = issue_build(issue=issue, sections=sections)
+    rendered = issue_article(issue=issue, sections=sections)
     return rendered, issue_checks(issue=issue, sections=sections, rendered=rendered)
 
 
@@ -342,7 +342,7 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
             return HttpResponseNotAllowed(["POST"])
         issue = self._issue(request, object_id, permission="publish")
         with _revision(request, _("Back to draft")):
-            issue_unpublish(issue=issue, user=request.user)
+            issue_to_draft(issue=issue, user=request.user)
         messages.success(request, _("Issue #%(n)s is a draft again.") % {"n": issue.number})
         return self._back(issue)
 

@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import formats, translation
 from django.utils.safestring import mark_safe
 
-from issues.services.issues import issue_build, issue_export_markdown, issue_sections
+from issues.services.issues import issue_article, issue_export_markdown, issue_sections
 
 FORMATS = {
     "markdown": ("text/markdown; charset=utf-8", "md"),
@@ -28,7 +28,7 @@ def export_issue(*, issue, fmt, base_url=None):
     """The issue as a string in one of FORMATS."""
     if fmt == "markdown":
         return issue_export_markdown(issue=issue)
-    rendered = issue_build(issue=issue, sections=issue_sections(issue))
+    rendered = issue_article(issue=issue, sections=issue_sections(issue))
     base_url = (base_url or settings.SITE_URL).rstrip("/")
     page_url = f"{base_url}{issue.get_absolute_url()}"
     with translation.override(issue.language):
@@ -71,14 +71,14 @@ def _wechat(issue, rendered):
 
 def _text(issue, rendered, page_url):
     lines = [f"#{issue.number} {rendered.title_text}", page_url, ""]
-    intro = html_to_plain_text(rendered.intro_html)
+    intro = html_to_text_block(rendered.intro_html)
     if intro:
         lines += [intro, ""]
     for section in rendered.sections:
         icon = f" {section.section.icon}" if section.section.icon else ""
-        lines += [f"{section.number} {html_to_plain_text(section.title_html)}{icon}", ""]
+        lines += [f"{section.number} {html_to_text_block(section.title_html)}{icon}", ""]
         if section.text_html:
-            lines += [html_to_plain_text(section.text_html), ""]
+            lines += [html_to_text_block(section.text_html), ""]
         for item in section.items:
             if item.is_removed:
                 removed = translation.gettext("removed by the moderators on %(date)s") % {
@@ -86,8 +86,8 @@ def _text(issue, rendered, page_url):
                 }
                 lines += [f"{item.number} — {removed}", ""]
                 continue
-            lines += [f"{item.number} {html_to_plain_text(item.title_html)}", ""]
-            body = html_to_plain_text(item.body_html)
+            lines += [f"{item.number} {html_to_text_block(item.title_html)}", ""]
+            body = html_to_text_block(item.body_html)
             if body:
                 lines += [body, ""]
     if rendered.references:
@@ -189,7 +189,7 @@ class _TextConverter(HTMLParser):
         self.parts.append(data if self.pre else " ".join(data.split("\n")))
 
 
-def html_to_plain_text(fragment):
+def html_to_text_block(fragment):
     """Readable plain text of a rendered fragment; citation marks stay as [N]."""
     converter = _TextConverter()
     converter.feed(fragment or "")

@@ -10,8 +10,8 @@ from django.utils import timezone, translation
 
 from issues.formats.interchange import InterchangeError, serialize_issue
 from issues.models import Citation, Issue, Item, Reference, Section
-from issues.text.rendering import render_intro_teaser, render_issue
-from issues.web.caching import public_pages_changed
+from issues.services.pages import public_pages_changed
+from issues.text.rendering import render_article, render_intro_teaser
 
 
 def issue_sections(issue):
@@ -19,11 +19,11 @@ def issue_sections(issue):
     return list(Issue.objects.with_contents().get(pk=issue.pk).sections.all())
 
 
-def issue_build(*, issue, sections=None):
+def issue_article(*, issue, sections=None):
     """Render the issue from its current content, with editor-set reference titles applied."""
     if sections is None:
         sections = issue_sections(issue)
-    rendered = render_issue(issue, sections)
+    rendered = render_article(issue, sections)
     titles = dict(
         Reference.objects.filter(
             normalized_url__in=[_reference_key(ref) for ref in rendered.references]
@@ -45,7 +45,7 @@ def issue_body_html(*, issue, rendered):
 @transaction.atomic
 def issue_render(*, issue):
     """Render the issue, store the HTML readers get, and refresh its citations."""
-    rendered = issue_build(issue=issue)
+    rendered = issue_article(issue=issue)
     _citations_refresh(issue=issue, references=rendered.references)
     issue.plain_title = rendered.title_text[:300]
     issue.rendered_html = issue_body_html(issue=issue, rendered=rendered)
@@ -196,7 +196,7 @@ def issue_publish(*, issue, at=None, user=None):
 
 
 @transaction.atomic
-def issue_unpublish(*, issue, user=None):
+def issue_to_draft(*, issue, user=None):
     """Take an issue back to draft."""
     issue.published_at = None
     issue.save(update_fields=["published_at", "updated_at"])

@@ -1,7 +1,7 @@
 """Editor Markdown to safe HTML, and the issue-wide numbering of citations.
 
 `render_markdown` is the only place where Markdown becomes HTML; everything an issue shows
-passes through it, then through `Citations`, which turns every http(s) link into a numbered
+passes through it, then through `CitationNumbering`, which turns every http(s) link into a numbered
 citation in reading order.
 """
 
@@ -94,7 +94,7 @@ def render_inline_markdown(text):
     return html.escape(text)
 
 
-def html_to_text(fragment):
+def inline_html_text(fragment):
     """The plain text of an HTML fragment, entities decoded."""
     return html.unescape(strip_tags(fragment)).strip()
 
@@ -134,7 +134,7 @@ def is_cited_url(url):
 
 
 @dataclass
-class CitedReference:
+class NumberedReference:
     """One entry of an issue's reference list while it is being built."""
 
     number: int
@@ -153,7 +153,7 @@ class CitedReference:
         return self.title or self.text or self.url
 
 
-class Citations:
+class CitationNumbering:
     """Numbers the http(s) links of an issue's fragments in the order they are read."""
 
     def __init__(self, *, link_prefix="", with_anchors=True):
@@ -176,7 +176,7 @@ class Citations:
         key = normalize_url(url)
         ref = self.by_url.get(key)
         if ref is None:
-            ref = CitedReference(len(self.by_url) + 1, url, key, text)
+            ref = NumberedReference(len(self.by_url) + 1, url, key, text)
             self.by_url[key] = ref
         if not is_removed:
             ref.is_removed = False
@@ -289,12 +289,12 @@ class RenderedIssue:
 def _title(citations, text, *, is_removed=False):
     """A title's cited HTML and its plain text (for tables of contents and <title>)."""
     rendered = render_inline_markdown(text)
-    return citations.cite(rendered, is_removed=is_removed), html_to_text(rendered)
+    return citations.cite(rendered, is_removed=is_removed), inline_html_text(rendered)
 
 
-def render_issue(issue, sections, *, reference_titles=None):
+def render_article(issue, sections, *, reference_titles=None):
     """Render a whole issue in reading order, numbering sections, items and citations."""
-    citations = Citations()
+    citations = CitationNumbering()
     title_html, title_text = _title(citations, issue.title)
     intro_html = citations.cite(render_markdown(issue.intro))
     rendered_sections = []
@@ -343,6 +343,6 @@ def render_issue(issue, sections, *, reference_titles=None):
 
 def render_intro_teaser(issue):
     """The issue's intro for other pages: citations point at the issue page's reference list."""
-    citations = Citations(link_prefix=issue.get_absolute_url(), with_anchors=False)
+    citations = CitationNumbering(link_prefix=issue.get_absolute_url(), with_anchors=False)
     citations.cite(render_inline_markdown(issue.title))
     return citations.cite(render_markdown(issue.intro))

@@ -13,7 +13,7 @@ shows on the very next request):
    `public_pages_changed()` points `current` at a fresh empty folder after the change commits.
 
 Code that changes anything readers see without going through `issues.services.issue_render`,
-`issue_publish` or `issue_unpublish` (moderation, deletions) must call `public_pages_changed()`.
+`issue_publish` or `issue_to_draft` (moderation, deletions) must call `public_pages_changed()`.
 """
 
 import contextlib
@@ -21,121 +21,21 @@ import functools
 import hashlib
 import math
 import os
-import shutil
 import tempfile
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
-from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date
 from django.utils.translation import get_language
 
-from issues.models import Issue
-from issues.selectors.sql import connection_for, live_sql, now_sql
+from issues.selectors.site import site_state
+from issues.services.pages import CURRENT, page_generation, pages_dir_reset
 
-GENERATION_KEY = "digest:pages:generation"
 CACHED_PARAMETERS = {"page"}  # the archive's page number; any other parameter is not cached
-CURRENT = "current"
-
-
-@dataclass(frozen=True)
-class SiteState:
-    """What every public page depends on, read in one query."""
-
-    published: int
-    updated_at: datetime | None
-    last_published_at: datetime | None
-    next_scheduled_at: datetime | None
-
-    @property
-    def fingerprint(self):
-        stamp = self.updated_at.timestamp() if self.updated_at else 0
-        return f"{self.published}-{stamp:.6f}"
-
-    @property
-    def last_modified(self):
-        """The latest moment any public page could have changed: an edit or a publication."""
-        moments = [m for m in (self.updated_at, self.last_published_at) if m]
-        return max(moments) if moments else None
-
-
-def _site_state_sql(vendor):
-    """The one query behind site_state, written out: it runs on every public request, and
-    building it with the ORM cost three times more than running it."""
-    # Withdrawing an issue re-renders it, which moves updated_at: the fingerprint sees that too.
-    live, now = live_sql(vendor), now_sql(vendor)
-    return (
-        f"SELECT SUM(CASE WHEN {live} THEN 1 ELSE 0 END), MAX(updated_at), "
-        f"MAX(CASE WHEN {live} THEN published_at END), "
-        f"MIN(CASE WHEN published_at > {now} THEN published_at END) "
-        f"FROM {Issue._meta.db_table}"
-    )
-
-
-def _as_datetime(value):
-    if isinstance(value, str):  # SQLite hands back text for computed columns
-        value = parse_datetime(value)
-    if value is not None and timezone.is_naive(value):
-        value = timezone.make_aware(value, UTC)
-    return value
-
-
-def site_state():
-    """The state of the issues table that public pages depend on."""
-    connection = connection_for(Issue)
-    with connection.cursor() as cursor:
-        cursor.execute(_site_state_sql(connection.vendor))
-        published, updated_at, last_published_at, next_scheduled_at = cursor.fetchone()
-    return SiteState(
-        published=int(published or 0),
-        updated_at=_as_datetime(updated_at),
-        last_published_at=_as_datetime(last_published_at),
-        next_scheduled_at=_as_datetime(next_scheduled_at),
-    )
-
-
-def public_pages_changed():
-    """Forget every cached public page once the current transaction commits."""
-    transaction.on_commit(_forget_pages)
-
-
-def _forget_pages():
-    try:
-        cache.incr(GENERATION_KEY)
-    except ValueError:  # no generation yet, or the cache forgot it: any fresh value will do
-        cache.set(GENERATION_KEY, time.time_ns(), timeout=None)
-    if settings.DIGEST_PAGE_DIR:
-        pages_dir_reset(Path(settings.DIGEST_PAGE_DIR))
-
-
-def pages_dir_reset(root):
-    """Point `root/current` at a new empty folder, then delete the folders it pointed at before."""
-    root.mkdir(parents=True, exist_ok=True)
-    fresh = Path(tempfile.mkdtemp(prefix="g", dir=root))
-    fresh.chmod(0o755)  # nginx reads it as another user
-    link = root / f".{fresh.name}.link"
-    link.symlink_to(fresh.name)
-    # A rename is atomic: nginx sees either the old folder or the new one, never none.
-    os.replace(link, root / CURRENT)
-    for old in root.iterdir():
-        if old.name.startswith("g") and old.name != fresh.name:
-            shutil.rmtree(old, ignore_errors=True)
-
-
-def _generation():
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
-        generation = time.time_ns()
-        cache.add(GENERATION_KEY, generation, timeout=None)
-        generation = cache.get(GENERATION_KEY, generation)
-    return generation
 
 
 def _page_file_target(request):
@@ -192,7 +92,7 @@ def cache_public_page(view):
         state = site_state()
         request.digest_site_state = state
         url = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
-        key = f"digest:page:{_generation()}:{state.fingerprint}:{get_language()}:{url}"
+        key = f"digest:page:{page_generation()}:{state.fingerprint}:{get_language()}:{url}"
         response = cache.get(key)
         if response is None:
             response = view(request, *args, **kwargs)

@@ -8,7 +8,7 @@ from django.utils.cache import add_never_cache_headers
 
 from issues.models import Issue
 from issues.selectors.search import search as search_hits
-from issues.services.issues import issue_body_html, issue_build, issue_render
+from issues.services.issues import issue_article, issue_body_html, issue_render
 from issues.services.moderation import client_hash, report_create, reports_recent_count
 from issues.web.caching import cache_public_page
 from issues.web.client import client_address
@@ -43,7 +43,7 @@ def shared_preview(request, token):
     issue = get_object_or_404(Issue, share_token=token)
     if issue.status == "withdrawn":
         return render(request, "issues/gone.html", {"issue": issue}, status=410)
-    body_html = issue_body_html(issue=issue, rendered=issue_build(issue=issue))
+    body_html = issue_body_html(issue=issue, rendered=issue_article(issue=issue))
     response = render(
         request,
         "issues/detail.html",
@@ -66,7 +66,7 @@ def issue_detail(request, number):
     if is_preview and not can_preview(request.user):
         raise Http404("No published issue has this number.")
     if is_preview:
-        body_html = issue_body_html(issue=issue, rendered=issue_build(issue=issue))
+        body_html = issue_body_html(issue=issue, rendered=issue_article(issue=issue))
     else:
         if not issue.rendered_html:
             issue_render(issue=issue)
