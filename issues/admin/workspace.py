@@ -10,7 +10,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
-from django.db.models.functions import Now
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -24,7 +23,7 @@ from reversion.models import Version
 
 from issues.formats.exports import FORMATS, export_issue
 from issues.formats.revisions import revision_markdown
-from issues.models import Issue, Item, Section
+from issues.models import Issue, IssueStatus, Item, Section
 from issues.selectors.checks import issue_checks
 from issues.services.issues import (
     POSITION_OFFSET,
@@ -83,16 +82,11 @@ class StatusFilter(admin.SimpleListFilter):
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
-        return (("draft", _("Draft")), ("scheduled", _("Scheduled")), ("published", _("Published")))
+        return IssueStatus.choices
 
     def queryset(self, request, queryset):
-        match self.value():
-            case "draft":
-                return queryset.filter(published_at__isnull=True)
-            case "scheduled":
-                return queryset.filter(published_at__gt=Now())
-            case "published":
-                return queryset.filter(published_at__lte=Now())
+        if self.value() in IssueStatus.values:
+            return queryset.with_status(self.value())
         return queryset
 
 

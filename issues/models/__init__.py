@@ -1,6 +1,6 @@
 """The app's models, a module per concern; imported here so the app label stays `issues`."""
 
-from .content import Issue, IssueQuerySet, Item, Section
+from .content import Issue, IssueQuerySet, IssueStatus, Item, Section
 from .moderation import ModerationAction, Report
 from .references import Citation, Reference
 
@@ -8,6 +8,7 @@ __all__ = [
     "Citation",
     "Issue",
     "IssueQuerySet",
+    "IssueStatus",
     "Item",
     "ModerationAction",
     "Reference",

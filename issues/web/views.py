@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
 
 from issues.models import Issue
+from issues.selectors.issues import issue_for_page
 from issues.selectors.search import search as search_hits
 from issues.services.issues import issue_article, issue_body_html, issue_render
 from issues.services.moderation import client_hash, report_create, reports_recent_count
@@ -41,7 +42,7 @@ def shared_preview(request, token):
     if len(token) < 20:
         raise Http404("No issue is shared under this link.")
     issue = get_object_or_404(Issue, share_token=token)
-    if issue.status == "withdrawn":
+    if issue.is_withdrawn:
         return render(request, "issues/gone.html", {"issue": issue}, status=410)
     body_html = issue_body_html(issue=issue, rendered=issue_article(issue=issue))
     response = render(
@@ -57,10 +58,10 @@ def shared_preview(request, token):
 @cache_public_page
 def issue_detail(request, number):
     """One issue, as readers get it; staff also see drafts and scheduled issues, uncached."""
-    issue = Issue.objects.for_page(number)
+    issue = issue_for_page(number=number)
     if issue is None:
         raise Http404("No issue has this number.")
-    if issue.status == "withdrawn":
+    if issue.is_withdrawn:
         return render(request, "issues/gone.html", {"issue": issue}, status=410)
     is_preview = not issue.is_published
     if is_preview and not can_preview(request.user):
