@@ -49,6 +49,6 @@ class TestIssueStatus:
         for status, number in one_of_each.items():
             page = client.get("/admin/issues/issue/", {"status": status.value})
             rows = BeautifulSoup(page.content, "html.parser").select("#result_list tbody tr")
-            assert [row.select_one("th").get_text(strip=True) for row in rows] == [
-                str(number)
-            ], status
+            assert [row.select_one("th").get_text(strip=True) for row in rows] == [str(number)], (
+                status
+            )

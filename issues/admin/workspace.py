@@ -9,7 +9,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -26,7 +25,6 @@ from issues.formats.revisions import revision_markdown
 from issues.models import Issue, IssueStatus, Item, Section
 from issues.selectors.checks import issue_checks
 from issues.services.issues import (
-    POSITION_OFFSET,
     issue_article,
     issue_publish,
     issue_render,
@@ -36,6 +34,7 @@ from issues.services.issues import (
     issue_unshare,
     positions_renumber,
 )
+from issues.services.positions import positions_assign, positions_park
 
 MARKDOWN_WIDGETS = {MarkdownxField: {"widget": AdminMarkdownxWidget(attrs={"rows": 6})}}
 
@@ -169,7 +168,7 @@ def _park_positions(formsets):
     """Before saving: move existing rows out of the way, and drop the items of deleted sections."""
     for formset in _positioned(formsets):
         pks = [form.instance.pk for form in formset.forms if form.instance.pk]
-        formset.model.objects.filter(pk__in=pks).update(position=POSITION_OFFSET + F("pk"))
+        positions_park(queryset=formset.model.objects.filter(pk__in=pks))
         for form in formset.forms:
             if formset._should_delete_form(form):
                 for child in getattr(form, "nested_formsets", []):
@@ -192,13 +191,8 @@ def _apply_positions(formsets):
             key=lambda entry: entry[:2],
         )
         instances = [instance for _position, _index, instance in kept]
-        # Two passes, so no intermediate state breaks the unique position constraint.
-        for rank, instance in enumerate(instances, start=1):
-            instance.position = 3 * POSITION_OFFSET + rank
-        formset.model.objects.bulk_update(instances, ["position"])
-        for rank, instance in enumerate(instances, start=1):
-            instance.position = rank
-        formset.model.objects.bulk_update(instances, ["position"])
+        if instances:
+            positions_assign(objects=instances)
 
 
 @admin.register(Issue)

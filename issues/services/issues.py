@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from issues.formats.interchange import InterchangeError, serialize_issue
 from issues.models import Citation, Issue, Item, Reference, Section
 from issues.services.pages import public_pages_changed
+from issues.services.positions import positions_close_gaps, positions_park
 from issues.text.rendering import render_article, render_intro_teaser
 
 
@@ -159,23 +160,9 @@ def issue_export_markdown(*, issue, include_removed=False):
 def positions_renumber(*, issue):
     """Close gaps in section and item positions (1..n), keeping their order."""
     sections = list(issue.sections.order_by("position", "pk"))
-    _renumber(sections)
+    positions_close_gaps(objects=sections)
     for section in sections:
-        _renumber(list(section.items.order_by("position", "pk")))
-
-
-def _renumber(objects):
-    if [obj.position for obj in objects] == list(range(1, len(objects) + 1)):
-        return
-    model = type(objects[0])
-    # Two passes so that no intermediate state breaks the unique position constraints.
-    offset = max(obj.position for obj in objects) + len(objects) + 1
-    for index, obj in enumerate(objects, start=1):
-        obj.position = offset + index
-    model.objects.bulk_update(objects, ["position"])
-    for index, obj in enumerate(objects, start=1):
-        obj.position = index
-    model.objects.bulk_update(objects, ["position"])
+        positions_close_gaps(objects=list(section.items.order_by("position", "pk")))
 
 
 def issue_touch(*, issue, user=None):
@@ -217,9 +204,6 @@ def issue_unshare(*, issue, user=None):
     issue.save(update_fields=["share_token", "updated_at"])
 
 
-POSITION_OFFSET = 1_000_000
-
-
 # What a restore brings back is the content; these stay as they are now, so that a restore can
 # neither undo the moderators, nor publish, nor revive a revoked link, nor move the edit version
 # backwards (which would let a stale form save), nor take a number another issue now has.
@@ -245,8 +229,8 @@ def issue_restore(*, issue, version, user=None):
         )
     }
     # Park current positions out of the way so the restored rows never clash with them.
-    Section.objects.filter(issue=issue).update(position=F("position") + POSITION_OFFSET)
-    Item.objects.filter(section__issue=issue).update(position=F("position") + POSITION_OFFSET)
+    positions_park(queryset=Section.objects.filter(issue=issue))
+    positions_park(queryset=Item.objects.filter(section__issue=issue))
     version.revision.revert(delete=True)
     Issue.objects.filter(pk=issue.pk).update(**kept)
     for pk, (removed_at, reason) in removed.items():
