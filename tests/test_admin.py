@@ -316,7 +316,7 @@ class TestChecksAndPublishing:
         editor_client.post(reverse("admin:issues_issue_publish", args=[issue.pk]))
         issue.refresh_from_db()
         assert issue.status == "published"
-        editor_client.post(reverse("admin:issues_issue_unpublish", args=[issue.pk]))
+        editor_client.post(reverse("admin:issues_issue_draft", args=[issue.pk]))
         issue.refresh_from_db()
         assert issue.status == "draft"
 

@@ -95,7 +95,7 @@ def expected(route, role):
         return LOGIN, True
     custom = {
         "admin/issues/issue/<path:object_id>/publish/": (405, not publisher(role)),
-        "admin/issues/issue/<path:object_id>/unpublish/": (405, not publisher(role)),
+        "admin/issues/issue/<path:object_id>/draft/": (405, not publisher(role)),
         "admin/issues/issue/<path:object_id>/share/": (405, role == "moderator"),
         "admin/issues/issue/<path:object_id>/export/<str:fmt>/": (200, False),
         "admin/issues/issue/<path:object_id>/revisions/": (200, False),
@@ -104,7 +104,9 @@ def expected(route, role):
             405,
             role == "moderator",
         ),
-        "admin/issues/report/act/": (405, role == "editor"),
+        "admin/issues/report/unpublish/": (405, role == "editor"),
+        "admin/issues/report/republish/": (405, role == "editor"),
+        "admin/issues/report/dismiss/": (405, role == "editor"),
         "admin/issues/report/all/": (200 if role != "editor" else 403, True),
         "admin/issues/report/": (200 if role != "editor" else 403, True),
         "admin/": (200, True),

@@ -14,7 +14,8 @@ from django.template.loader import render_to_string
 from django.utils import formats, translation
 from django.utils.safestring import mark_safe
 
-from issues.services.issues import issue_article, issue_export_markdown, issue_sections
+from issues.selectors.issues import issue_article, issue_sections
+from issues.services.issues import issue_export_markdown
 
 FORMATS = {
     "markdown": ("text/markdown; charset=utf-8", "md"),

@@ -1,7 +1,18 @@
-"""Reads of issues that pages need."""
+"""Reads of issues: the page's row, the contents, and the article as it will be published."""
 
-from issues.models import Issue
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from issues.models import Issue, Reference
 from issues.selectors.sql import connection_for, issue_page_sql
+from issues.text.rendering import render_article
+
+URL_MAX_LENGTH = 2000
+
+
+def reference_key(ref):
+    """The stored identity of a cited URL (columns hold 2,000 characters)."""
+    return ref.normalized_url[:URL_MAX_LENGTH]
 
 
 def issue_for_page(*, number: int) -> Issue | None:
@@ -21,3 +32,31 @@ def issue_for_page(*, number: int) -> Issue | None:
             )
         setattr(issue, side, neighbour)
     return issue
+
+
+def issue_sections(issue):
+    """The issue's sections with their items, in order, fetched in two queries."""
+    return list(Issue.objects.with_contents().get(pk=issue.pk).sections.all())
+
+
+def issue_article(*, issue, sections=None):
+    """Render the issue from its current content, with editor-set reference titles applied."""
+    if sections is None:
+        sections = issue_sections(issue)
+    rendered = render_article(issue, sections)
+    titles = dict(
+        Reference.objects.filter(
+            normalized_url__in=[reference_key(ref) for ref in rendered.references]
+        )
+        .exclude(title="")
+        .values_list("normalized_url", "title")
+    )
+    for ref in rendered.references:
+        ref.title = titles.get(reference_key(ref), "")
+    return rendered
+
+
+def issue_body_html(*, issue, rendered):
+    """The issue's article (title to reference list) as HTML, in the issue's language."""
+    with translation.override(issue.language):
+        return render_to_string("issues/_issue_body.html", {"issue": issue, "rendered": rendered})

@@ -5,42 +5,20 @@ from types import SimpleNamespace
 
 from django.db import transaction
 from django.db.models import F
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from issues.formats.interchange import InterchangeError, serialize_issue
 from issues.models import Citation, Issue, Item, Reference, Section
+from issues.selectors.issues import (
+    URL_MAX_LENGTH,
+    issue_article,
+    issue_body_html,
+    issue_sections,
+    reference_key,
+)
 from issues.services.pages import public_pages_changed
 from issues.services.positions import positions_close_gaps, positions_park
-from issues.text.rendering import render_article, render_intro_teaser
-
-
-def issue_sections(issue):
-    """The issue's sections with their items, in order, fetched in two queries."""
-    return list(Issue.objects.with_contents().get(pk=issue.pk).sections.all())
-
-
-def issue_article(*, issue, sections=None):
-    """Render the issue from its current content, with editor-set reference titles applied."""
-    if sections is None:
-        sections = issue_sections(issue)
-    rendered = render_article(issue, sections)
-    titles = dict(
-        Reference.objects.filter(
-            normalized_url__in=[_reference_key(ref) for ref in rendered.references]
-        )
-        .exclude(title="")
-        .values_list("normalized_url", "title")
-    )
-    for ref in rendered.references:
-        ref.title = titles.get(_reference_key(ref), "")
-    return rendered
-
-
-def issue_body_html(*, issue, rendered):
-    """The issue's article (title to reference list) as HTML, in the issue's language."""
-    with translation.override(issue.language):
-        return render_to_string("issues/_issue_body.html", {"issue": issue, "rendered": rendered})
+from issues.text.rendering import render_intro_teaser
 
 
 @transaction.atomic
@@ -62,34 +40,26 @@ def issue_render(*, issue):
     return rendered
 
 
-URL_MAX_LENGTH = 2000
-
-
-def _reference_key(ref):
-    """The stored identity of a cited URL (columns hold 2,000 characters)."""
-    return ref.normalized_url[:URL_MAX_LENGTH]
-
-
 def _citations_refresh(*, issue, references):
     Reference.objects.bulk_create(
         [
-            Reference(url=ref.url[:URL_MAX_LENGTH], normalized_url=_reference_key(ref))
+            Reference(url=ref.url[:URL_MAX_LENGTH], normalized_url=reference_key(ref))
             for ref in references
         ],
         ignore_conflicts=True,
     )
     by_key = Reference.objects.in_bulk(
-        {_reference_key(ref) for ref in references}, field_name="normalized_url"
+        {reference_key(ref) for ref in references}, field_name="normalized_url"
     )
     Citation.objects.filter(issue=issue).delete()
     citations = {}
     for ref in references:
         # Two URLs alike in their first 2,000 characters share a row; the first citation wins.
         citations.setdefault(
-            _reference_key(ref),
+            reference_key(ref),
             Citation(
                 issue=issue,
-                reference=by_key[_reference_key(ref)],
+                reference=by_key[reference_key(ref)],
                 number=ref.number,
                 text=ref.text[:URL_MAX_LENGTH],
                 count=len(ref.anchors),

@@ -7,9 +7,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
 
 from issues.models import Issue
-from issues.selectors.issues import issue_for_page
+from issues.selectors.issues import issue_article, issue_body_html, issue_for_page
 from issues.selectors.search import search as search_hits
-from issues.services.issues import issue_article, issue_body_html, issue_render
+from issues.services.issues import issue_render
 from issues.services.moderation import client_hash, report_create, reports_recent_count
 from issues.web.caching import cache_public_page
 from issues.web.client import client_address
