@@ -116,18 +116,24 @@ class TestNextRequest:
         issue.delete()
         assert b"/issues/2/" not in client.get("/").content
 
-    def test_public_pages_changed_forgets_pages_that_no_row_explains(
-        self, client, django_capture_on_commit_callbacks
-    ):
+    @pytest.mark.django_db(transaction=True)
+    def test_public_pages_changed_forgets_pages_that_no_row_explains(self, client):
         """Moderation may change what readers see without touching an issue row."""
         from issues.services.pages import public_pages_changed
 
         make_issue(number=1)
         client.get("/issues/1/")
         assert queries_for(client, "/issues/1/")[1] == 1
-        with django_capture_on_commit_callbacks(execute=True):
-            public_pages_changed()
+        public_pages_changed()  # outside a transaction: at once
         assert queries_for(client, "/issues/1/")[1] > 1
+
+    def test_one_save_forgets_the_pages_once(self, django_capture_on_commit_callbacks):
+        """An issue saved with its sections and items queues one reset, not one per row."""
+        from issues.services.pages import _forget_pages
+
+        with django_capture_on_commit_callbacks() as callbacks:
+            make_issue(number=1, sections=[("S", "", [("A", ""), ("B", "")]), ("T", "", [])])
+        assert callbacks.count(_forget_pages) == 1
 
 
 class TestStaff:
@@ -188,9 +194,8 @@ class TestPageFiles:
         settings.DIGEST_PAGE_DIR = str(tmp_path)
         return tmp_path / "current"
 
-    def test_written_on_a_miss_and_forgotten_on_a_change(
-        self, client, pages, django_capture_on_commit_callbacks
-    ):
+    @pytest.mark.django_db(transaction=True)
+    def test_written_on_a_miss_and_forgotten_on_a_change(self, client, pages):
         from issues.services.pages import public_pages_changed
 
         make_issue(number=1, title="On disk")
@@ -198,8 +203,7 @@ class TestPageFiles:
         assert (pages / "en" / "issues" / "1" / "index.html").read_bytes() == body
         client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN")
         assert (pages / "zh-hans" / "index.html").exists()
-        with django_capture_on_commit_callbacks(execute=True):
-            public_pages_changed()
+        public_pages_changed()  # outside a transaction: at once
         assert not (pages / "en" / "issues" / "1" / "index.html").exists()
         assert [p.name for p in pages.parent.iterdir() if p.name.startswith("g")] == [
             pages.resolve().name

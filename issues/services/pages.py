@@ -15,7 +15,13 @@ CURRENT = "current"
 
 
 def public_pages_changed():
-    """Forget every cached public page once the current transaction commits."""
+    """Forget every cached public page once the current transaction commits (once however
+    many rows the transaction saved: services call this, and so do the save signals)."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        callback is _forget_pages for _savepoints, callback, _robust in connection.run_on_commit
+    ):
+        return
     transaction.on_commit(_forget_pages)
 
 
