@@ -30,6 +30,18 @@ def corpora():
     return CORPORA
 
 
+@pytest.fixture
+def demo(db):
+    """The demo issues and accounts as `make run` loads them; returns what load_demo printed."""
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    return out.getvalue()
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Hashing passwords for real costs a second per user; tests need no such strength."""

@@ -15,9 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def issue(capsys):
-    call_command("load_demo")
-    capsys.readouterr()
+def issue(demo):
     return Issue.objects.get(number=3)
 
 

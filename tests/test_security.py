@@ -1,7 +1,6 @@
 """Security by default: the policy and headers on every page, and throttled logins."""
 
 import pytest
-from django.core.management import call_command
 
 from tests.factories import make_user
 
@@ -13,12 +12,6 @@ def policy(response):
     header = response["Content-Security-Policy"]
     parts = (part.split() for part in header.split(";") if part.strip())
     return {words[0]: words[1:] for words in parts}
-
-
-@pytest.fixture
-def demo(capsys):
-    call_command("load_demo")
-    capsys.readouterr()
 
 
 class TestHeaders:
