@@ -25,9 +25,12 @@ test: install
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# Style, the layers of issues/ (import-linter contracts in pyproject.toml), and types.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy issues digest
 
 format: install
 	$(VENV)/bin/ruff format .
@@ -46,4 +49,4 @@ bench: install
 # throwaway cluster when run as root); fails on any 5xx or any lost report or save.
 # LOADTEST_DURATION=seconds (default 60); LOADTEST_FAULT=1 restarts PostgreSQL mid-run (root).
 loadtest: install
-	$(PY) bench/loadtest.py
+	$(PY) tests/support/loadtest.py

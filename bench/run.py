@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.stack import (  # noqa: E402
+from tests.support.stack import (  # noqa: E402
     ROOT,
     fetch,
     free_port,

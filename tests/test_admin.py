@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from issues.models import Item
-from tests.admin_forms import add_item, form_data
 from tests.factories import make_issue, make_user
+from tests.support.admin_forms import add_item, form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from bench.stack import (
+from tests.support.stack import (
     fetch,
     free_port,
     fresh_postgres_database,

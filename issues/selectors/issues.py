@@ -3,14 +3,14 @@
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from issues.models import Issue, Reference
+from issues.models import Issue, Reference, Section
 from issues.selectors.sql import connection_for, issue_page_sql
-from issues.text.rendering import render_article
+from issues.text.rendering import NumberedReference, RenderedIssue, render_article
 
 URL_MAX_LENGTH = 2000
 
 
-def reference_key(ref):
+def reference_key(ref: NumberedReference) -> str:
     """The stored identity of a cited URL (columns hold 2,000 characters)."""
     return ref.normalized_url[:URL_MAX_LENGTH]
 
@@ -34,12 +34,12 @@ def issue_for_page(*, number: int) -> Issue | None:
     return issue
 
 
-def issue_sections(issue):
+def issue_sections(issue: Issue) -> list[Section]:
     """The issue's sections with their items, in order, fetched in two queries."""
     return list(Issue.objects.with_contents().get(pk=issue.pk).sections.all())
 
 
-def issue_article(*, issue, sections=None):
+def issue_article(*, issue: Issue, sections: list[Section] | None = None) -> RenderedIssue:
     """Render the issue from its current content, with editor-set reference titles applied."""
     if sections is None:
         sections = issue_sections(issue)
@@ -56,7 +56,7 @@ def issue_article(*, issue, sections=None):
     return rendered
 
 
-def issue_body_html(*, issue, rendered):
+def issue_body_html(*, issue: Issue, rendered: RenderedIssue) -> str:
     """The issue's article (title to reference list) as HTML, in the issue's language."""
     with translation.override(issue.language):
         return render_to_string("issues/_issue_body.html", {"issue": issue, "rendered": rendered})

@@ -20,18 +20,18 @@ class SiteState:
     next_scheduled_at: datetime | None
 
     @property
-    def fingerprint(self):
+    def fingerprint(self) -> str:
         stamp = self.updated_at.timestamp() if self.updated_at else 0
         return f"{self.published}-{stamp:.6f}"
 
     @property
-    def last_modified(self):
+    def last_modified(self) -> datetime | None:
         """The latest moment any public page could have changed: an edit or a publication."""
         moments = [m for m in (self.updated_at, self.last_published_at) if m]
         return max(moments) if moments else None
 
 
-def _as_datetime(value):
+def _as_datetime(value: datetime | str | None) -> datetime | None:
     if isinstance(value, str):  # SQLite hands back text for computed columns
         value = parse_datetime(value)
     if value is not None and timezone.is_naive(value):
@@ -39,7 +39,7 @@ def _as_datetime(value):
     return value
 
 
-def site_state():
+def site_state() -> SiteState:
     """The state of the issues table that public pages depend on."""
     connection = connection_for(Issue)
     with connection.cursor() as cursor:

@@ -8,6 +8,8 @@ one rule, and `live_sql` compiles it for the connection at hand.
 import functools
 
 from django.db import connections, router
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Model
 
 from issues.models import Issue, IssueStatus
 from issues.models.content import status_condition
@@ -19,17 +21,17 @@ _NOW = {
 }
 
 
-def connection_for(model):
+def connection_for(model: type[Model]) -> BaseDatabaseWrapper:
     return connections[router.db_for_read(model)]
 
 
-def now_sql(connection):
+def now_sql(connection: BaseDatabaseWrapper) -> str:
     """The database's own clock, as Django's Now() writes it."""
     return _NOW.get(connection.vendor, "CURRENT_TIMESTAMP")
 
 
 @functools.cache
-def _compiled_condition(alias, connection_alias, status):
+def _compiled_condition(alias: str, connection_alias: str, status: IssueStatus) -> str:
     connection = connections[connection_alias]
     query = Issue.objects.filter(status_condition(status)).query
     where, params = query.get_compiler(connection=connection).compile(query.where)
@@ -38,12 +40,12 @@ def _compiled_condition(alias, connection_alias, status):
     return where.replace(f"{table}.", f"{alias}." if alias else "")
 
 
-def live_sql(connection, alias=""):
+def live_sql(connection: BaseDatabaseWrapper, alias: str = "") -> str:
     """SQL for "readers may see this issue": `IssueQuerySet.published()` compiled, not retyped."""
     return _compiled_condition(alias, connection.alias, IssueStatus.PUBLISHED)
 
 
-def site_state_sql(connection):
+def site_state_sql(connection: BaseDatabaseWrapper) -> str:
     """How many issues are live, the latest edit and publication, the next scheduled time.
 
     Runs on every public request (the page cache's fingerprint). Replaces three ORM aggregates;
@@ -60,7 +62,7 @@ def site_state_sql(connection):
     )
 
 
-def issue_page_sql(connection):
+def issue_page_sql(connection: BaseDatabaseWrapper) -> str:
     """The issue with a number (one %s parameter), with the number, title and plain title of the
     published issues before and after it as previous_* and next_* columns.
 

@@ -2,6 +2,7 @@
 and no step in between breaks the unique position constraints."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import models
 from django.db.models import F
@@ -15,7 +16,7 @@ def positions_park(*, queryset: models.QuerySet) -> None:
     queryset.update(position=PARK_OFFSET + F("pk"))
 
 
-def positions_assign(*, objects: Sequence[models.Model]) -> None:
+def positions_assign(*, objects: Sequence[Any]) -> None:
     """Number sibling rows 1..n in the given order (park first, then one bulk update).
 
     Always writes: the positions held in memory may not be those in the database (the admin
@@ -29,7 +30,7 @@ def positions_assign(*, objects: Sequence[models.Model]) -> None:
     model.objects.bulk_update(objects, ["position"])
 
 
-def positions_close_gaps(*, objects: Sequence[models.Model]) -> None:
+def positions_close_gaps(*, objects: Sequence[Any]) -> None:
     """Number rows fresh from the database 1..n in their order, writing only if needed."""
     if [obj.position for obj in objects] != list(range(1, len(objects) + 1)):
         positions_assign(objects=objects)

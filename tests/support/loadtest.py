@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.stack import (  # noqa: E402
+from tests.support.admin_forms import form_data  # noqa: E402
+from tests.support.stack import (  # noqa: E402
     ThrowawayPostgres,
     free_port,
     fresh_postgres_database,
@@ -38,7 +39,6 @@ from bench.stack import (  # noqa: E402
     manage,
     production_env,
 )
-from tests.admin_forms import form_data  # noqa: E402
 
 # Requests a reader picks from, with weights: pages dominate, as they do for a newsletter.
 READER_MIX = {"issue": 30, "home": 15, "search": 15, "feed": 8, "atom": 5, "report": 10}
@@ -155,7 +155,7 @@ def _csrf_token(body):
 
 
 class _Page:
-    """Enough of a Django test response for tests.admin_forms.form_data."""
+    """Enough of a Django test response for tests.support.admin_forms.form_data."""
 
     def __init__(self, content):
         self.content = content
