@@ -186,6 +186,10 @@ AXES_LOCKOUT_TEMPLATE = "lockout.html"
 # The client address as nginx saw it (digest.client), not the proxy's.
 AXES_CLIENT_IP_CALLABLE = "issues.web.client.client_address"
 
+# After a login whose `next=` was refused (another site, a bad URL): the admin, never Django's
+# default /accounts/profile/, which does not exist here.
+LOGIN_REDIRECT_URL = "admin:index"
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -91,3 +91,17 @@ def test_nginx_page_files_carry_the_same_policy_as_django(client):
     header = re.search(r'add_header Content-Security-Policy "([^"]+)"', block).group(1)
     from_nginx = {part.split()[0]: part.split()[1:] for part in header.split(";") if part.strip()}
     assert from_nginx == policy(client.get("/report/thanks/"))
+
+
+class TestLoginRedirect:
+    @pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/", ""])
+    def test_a_refused_next_ends_on_the_admin_index(self, client, next_url):
+        """Not on /accounts/profile/, a 404: Django's default LOGIN_REDIRECT_URL."""
+        make_user("editor", staff=True, password="right-password")
+        response = client.post(
+            f"/admin/login/?next={next_url}",
+            {"username": "editor", "password": "right-password"},
+        )
+        assert response.status_code == 302
+        assert response["Location"] == "/admin/"
+        assert client.get(response["Location"]).status_code == 200
