@@ -1,7 +1,7 @@
 """Public pages: the home page with the archive, and each issue."""
 
 from django.conf import settings
-from django.core.paginator import Paginator
+from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
@@ -11,7 +11,7 @@ from issues.selectors.issues import issue_article, issue_body_html, issue_for_pa
 from issues.selectors.search import search as search_hits
 from issues.services.issues import issue_render
 from issues.services.moderation import client_hash, report_create, reports_recent_count
-from issues.web.caching import cache_public_page
+from issues.web.caching import PAGE_NUMBER, cache_public_page
 from issues.web.client import client_address
 from issues.web.forms import ReportForm
 
@@ -24,7 +24,7 @@ def can_preview(user):
     return user.is_active and user.is_staff and user.has_perm("issues.view_issue")
 
 
-@cache_public_page
+@cache_public_page(paginated=True)
 def home(request):
     """The latest issue's title and intro, then the archive, newest first."""
     published = Issue.objects.published().order_by("-number")
@@ -33,7 +33,14 @@ def home(request):
     state = getattr(request, "digest_site_state", None)
     if state is not None:
         paginator.count = state.published  # the cache already counted them: save a query
-    page = paginator.get_page(request.GET.get("page"))
+    number = request.GET.get("page", "1")
+    try:
+        if not PAGE_NUMBER.fullmatch(number):
+            raise InvalidPage(number)
+        page = paginator.page(number)
+    except InvalidPage as error:
+        # Not the nearest page, as get_page() would give: each made-up number a page of its own.
+        raise Http404("The archive has no such page.") from error
     return render(request, "issues/home.html", {"latest": latest, "page": page})
 
 
