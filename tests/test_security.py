@@ -105,3 +105,20 @@ class TestLoginRedirect:
         assert response.status_code == 302
         assert response["Location"] == "/admin/"
         assert client.get(response["Location"]).status_code == 200
+
+
+def test_nginx_serves_uploads_as_images_only_under_a_sandbox():
+    """/media/ answers image extensions only, with a policy that lets nothing in them act."""
+    import re
+    from pathlib import Path
+
+    template = (Path(__file__).parents[1] / "deploy/nginx/digest.conf.template").read_text()
+    media = re.findall(r'location ~\*? "\^/media/(.*?)" \{(.*?)\n    \}', template, re.S)
+    assert len(media) == 1
+    pattern, block = media[0]
+    assert pattern.endswith(r"\.(?:png|jpe?g|gif|webp))$")
+    assert "Content-Security-Policy \"default-src 'none'; form-action 'none'; sandbox\"" in block
+    assert "X-Content-Type-Options nosniff" in block
+    assert "default_type application/octet-stream" in block
+    prefix = template.split("location /media/ {", 1)[1].split("}", 1)[0]
+    assert prefix.split() == ["return", "404;"]
