@@ -61,8 +61,8 @@ class TestLoginThrottling:
         client.logout()
         assert self.login(client, "other", "other-password").status_code == 302
 
-    def test_behind_the_proxy_the_forwarded_client_is_the_one_locked(self, client, settings):
-        settings.DIGEST_BEHIND_PROXY = True
+    def test_behind_the_proxy_the_forwarded_client_is_the_one_locked(self, client):
+        """127.0.0.1 is a trusted proxy (DIGEST_TRUSTED_PROXIES' default)."""
         make_user("editor", staff=True, password="right-password")
         for _ in range(5):
             self.login(client, "editor", "wrong", ip="127.0.0.1", HTTP_X_FORWARDED_FOR="192.0.2.1")
@@ -79,6 +79,13 @@ class TestLoginThrottling:
             ).status_code
             == 302
         )
+
+    def test_a_direct_client_cannot_dodge_the_lock_with_forwarded_addresses(self, client):
+        make_user("editor", staff=True, password="right-password")
+        for n in range(5):
+            self.login(client, "editor", "wrong", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
+        locked = self.login(client, "editor", "right-password", HTTP_X_FORWARDED_FOR="192.0.2.99")
+        assert locked.status_code == 429
 
 
 def test_nginx_page_files_carry_the_same_policy_as_django(client):

@@ -10,9 +10,9 @@ from issues.models import Issue
 from issues.selectors.issues import issue_article, issue_body_html, issue_for_page
 from issues.selectors.search import search as search_hits
 from issues.services.issues import issue_render
-from issues.services.moderation import client_hash, report_create, reports_recent_count
+from issues.services.moderation import ReportLimitReached, client_hash, report_create
 from issues.web.caching import PAGE_NUMBER, cache_public_page
-from issues.web.client import client_address
+from issues.web.client import client_address, client_key
 from issues.web.forms import ReportForm
 
 ARCHIVE_FIELDS = ("number", "title", "plain_title", "published_at", "language")
@@ -95,22 +95,23 @@ def issue_detail(request, number):
 def report(request):
     """Readers report an item or a whole issue: no login, rate-limited, checked input."""
     if request.method == "POST":
-        client = client_hash(client_address(request))
-        if reports_recent_count(client=client) >= settings.DIGEST_REPORTS_PER_HOUR:
-            context = {"limit": settings.DIGEST_REPORTS_PER_HOUR}
-            return render(request, "429.html", context, status=429)
+        client = client_hash(client_key(client_address(request)))
         form = ReportForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
             if not data["website"]:  # the honeypot: robots get thanked, nothing is stored
-                report_create(
-                    issue=data["issue_obj"],
-                    item=data["item_obj"],
-                    reason=data["reason"],
-                    note=data["note"],
-                    contact_email=data["contact_email"],
-                    client=client,
-                )
+                try:
+                    report_create(
+                        issue=data["issue_obj"],
+                        item=data["item_obj"],
+                        reason=data["reason"],
+                        note=data["note"],
+                        contact_email=data["contact_email"],
+                        client=client,
+                    )
+                except ReportLimitReached:
+                    context = {"limit": settings.DIGEST_REPORTS_PER_HOUR}
+                    return render(request, "429.html", context, status=429)
             return redirect("issues:report-thanks")
         target = form.cleaned_data
         status = 400
