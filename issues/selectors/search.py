@@ -1,16 +1,24 @@
 """Search over published issues, sections and items.
 
 PostgreSQL: full-text search (ranked, snippets from ts_headline), or'd with a substring match,
-because its parser does not split Chinese into words. Elsewhere (SQLite): the substring match
-alone. Snippets are escaped here; only our own <mark> tags survive.
+because its parser does not split Chinese into words. Each table keeps its document vector in a
+generated column, `search_document`, with a GIN index, and the substring match has trigram
+indexes (migration 0008): nothing is computed per row to find matches. Elsewhere (SQLite): the
+substring match alone. Snippets are escaped here; only our own <mark> tags survive.
 """
 
 import re
 from dataclasses import dataclass
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import (
+    SearchHeadline,
+    SearchQuery,
+    SearchRank,
+    SearchVectorField,
+)
 from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, Subquery, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Now
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -102,11 +110,11 @@ def _matches(queryset, *, query, terms, title, text):
     if connection.vendor != "postgresql":
         return queryset.filter(substring).annotate(rank=Value(0.0), headline=Value(""))
     search_query = SearchQuery(query, search_type="websearch", config=CONFIG)
-    vector = SearchVector(title, weight="A", config=CONFIG) + SearchVector(
-        text, weight="B", config=CONFIG
-    )
+    # The generated column: weight A for the title, B for the text, in CONFIG (migration 0008).
+    table = connection.ops.quote_name(queryset.model._meta.db_table)
+    document = RawSQL(f"{table}.search_document", [], output_field=SearchVectorField())
     return (
-        queryset.annotate(document=vector)
+        queryset.annotate(document=document)
         .filter(Q(document=search_query) | substring)
         .annotate(
             rank=SearchRank(F("document"), search_query),
