@@ -9,6 +9,7 @@ from django.utils.cache import add_never_cache_headers
 from issues.models import Issue
 from issues.selectors.issues import issue_article, issue_body_html, issue_for_page
 from issues.selectors.search import search as search_hits
+from issues.selectors.search import search_snippets
 from issues.services.issues import issue_render
 from issues.services.moderation import ReportLimitReached, client_hash, report_create
 from issues.web.caching import PAGE_NUMBER, cache_public_page
@@ -136,5 +137,6 @@ def search(request):
     """Published issues, sections and items matching `q`, paginated; never cached."""
     query, hits = search_hits(request.GET.get("q", ""))
     page = Paginator(hits, SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
+    search_snippets(hits=page.object_list, query=query)
     context = {"query": query, "raw_query": request.GET.get("q", ""), "page": page}
     return render(request, "issues/search.html", context)
