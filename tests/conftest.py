@@ -59,3 +59,18 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """SQLite tests on a file, as `make run` uses it, not in shared-cache memory.
+
+    Threads in one test (tests/test_report_concurrency.py) then meet SQLite's real locking
+    (a writer waits for the lock), not shared-cache memory's, which refuses at once.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        folder = tmp_path_factory.mktemp("sqlite")
+        database.setdefault("TEST", {})["NAME"] = str(folder / "test.sqlite3")

@@ -1,7 +1,7 @@
 """The app's models, a module per concern; imported here so the app label stays `issues`."""
 
 from .content import Issue, IssueQuerySet, IssueStatus, Item, Section
-from .moderation import ModerationAction, Report
+from .moderation import ModerationAction, Report, ReportClient
 from .references import Citation, Reference
 
 __all__ = [
@@ -13,5 +13,6 @@ __all__ = [
     "ModerationAction",
     "Reference",
     "Report",
+    "ReportClient",
     "Section",
 ]

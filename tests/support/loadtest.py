@@ -424,8 +424,8 @@ def load_run(*, database_url, workdir, duration, readers=8, workers=4, postgres=
     env = production_env(
         database_url=database_url,
         workdir=workdir,
-        # Straight to gunicorn: the client address is the last X-Forwarded-For hop we send.
-        DIGEST_BEHIND_PROXY="true",
+        # Straight to gunicorn from loopback, a trusted proxy by default: the client address is
+        # the last X-Forwarded-For hop we send.
         DIGEST_PAGE_DIR="",
         # Moderators have no email in the demo; never reach for an SMTP server anyway.
         DJANGO_EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
