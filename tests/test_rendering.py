@@ -2,19 +2,15 @@
 
 from bs4 import BeautifulSoup
 
-from issues.text.rendering import (
-    CitationNumbering,
-    normalize_url,
-    render_article,
-    render_inline_markdown,
-    render_markdown,
-)
+from issues.text.article import render_article
+from issues.text.citations import CitationNumbering, normalize_url
+from issues.text.markdown import parse, render_inline_markdown, render_markdown
 
 
 def cite(*fragments):
     """Cite Markdown fragments in order with one numbering; return (html parts, references)."""
     citations = CitationNumbering()
-    parts = [citations.cite(render_markdown(text)) for text in fragments]
+    parts = [parse(text, citations=citations).html for text in fragments]
     return parts, citations.references
 
 

@@ -19,7 +19,7 @@ from issues.services.moderation import (
     item_unpublish,
     reports_dismiss,
 )
-from issues.text.rendering import render_markdown
+from issues.text.markdown import render_markdown
 
 
 class RecordAdmin(admin.ModelAdmin):

@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from issues.formats.interchange import InterchangeError, serialize_issue
 from issues.models import Citation, Issue, Item, Reference, Section
 from issues.services.pages import public_pages_changed
-from issues.text.rendering import render_article, render_intro_teaser
+from issues.text.article import article_problems, render_article, render_intro_teaser
 
 
 def issue_sections(issue):
@@ -107,6 +107,9 @@ def issues_render_citing(*, reference):
 def issue_import(*, parsed, number=None, publish=False, replace=False):
     """Create an issue from a parsed interchange file, all or nothing."""
     number = number or parsed.number
+    # Texts beyond the Markdown limits (size, nesting, time to read) are refused with the place.
+    if problems := article_problems(parsed, parsed.sections):
+        raise InterchangeError("; ".join(problems))
     if number is None:
         raise InterchangeError("the issue has no number: add `number:` or pass --number")
     existing = Issue.objects.select_for_update().filter(number=number).first()

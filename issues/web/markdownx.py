@@ -3,11 +3,13 @@
 from functools import wraps
 
 from django.core.exceptions import ValidationError
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from markdownx.forms import ImageForm
 from markdownx.views import ImageUploadView, MarkdownifyView
 from PIL import Image, UnidentifiedImageError
+
+from issues.text.markdown import TextRefused, render_markdown
 
 ALLOWED_IMAGE_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
 
@@ -55,5 +57,17 @@ class VerifiedImageUploadView(ImageUploadView):
         return JsonResponse(form.errors, status=400)
 
 
-markdownify = staff_only(MarkdownifyView.as_view())
+class LimitedMarkdownifyView(MarkdownifyView):
+    """The live preview, through the public rendering function and its limits: a text beyond
+    them (size, nesting, time to read) is answered 400 with the reason, never a stalled worker."""
+
+    def post(self, request, *args, **kwargs):
+        try:
+            rendered = render_markdown(request.POST.get("content", ""))
+        except TextRefused as error:
+            return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
+        return HttpResponse(rendered)
+
+
+markdownify = staff_only(LimitedMarkdownifyView.as_view())
 upload_image = staff_only(VerifiedImageUploadView.as_view())
