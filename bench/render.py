@@ -3,7 +3,9 @@ and, when BENCH_BEFORE names a git revision, by that revision's, in one run.
 
 Each checkout gets a fresh SQLite database in a temporary folder, imports the two issues with
 `import_issue`, then times `issue_render` in a new process: the first call (cold: nothing of
-the engine warmed by an earlier render in that process) and the median of five more.
+the engine warmed by an earlier render in that process) and the median of five more; then
+the median of five `issue_article` calls alone (Markdown to the numbered article, the engine's
+share of a render, without the page template and the database writes).
 
     python bench/render.py                       # this checkout
     BENCH_BEFORE=main python bench/render.py     # and main's engine, side by side
@@ -22,7 +24,7 @@ SIZES = {30: 130, 300: 100}  # items → issue number
 MEASURE = """
 import json, statistics, time
 from issues.models import Issue
-from issues.services.issues import issue_render
+from issues.services.issues import issue_article, issue_render
 out = {}
 for items, number in %(sizes)r.items():
     issue = Issue.objects.get(number=number)
@@ -31,7 +33,13 @@ for items, number in %(sizes)r.items():
         started = time.perf_counter()
         issue_render(issue=issue)
         times.append((time.perf_counter() - started) * 1000)
+    article = []
+    for _ in range(5):
+        started = time.perf_counter()
+        issue_article(issue=issue)
+        article.append((time.perf_counter() - started) * 1000)
     out[items] = {"cold_ms": times[0], "median_ms": statistics.median(times[1:]),
+                  "article_ms": statistics.median(article),
                   "references": issue.citations.count()}
 print(json.dumps(out))
 """
@@ -110,23 +118,26 @@ def compare(before=None):
 
 def table(results):
     rows = [
-        "| Engine | 30 items: cold | median | 300 items: cold | median | references (300) |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| Engine | 30 items: cold | median | article | 300 items: cold | median | article "
+        "| references (300) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for label, m in results.items():
         rows.append(
             f"| {label} | {m[30]['cold_ms']:.0f} ms | {m[30]['median_ms']:.0f} ms "
+            f"| {m[30]['article_ms']:.0f} ms "
             f"| {m[300]['cold_ms']:.0f} ms | {m[300]['median_ms']:.0f} ms "
-            f"| {m[300]['references']} |"
+            f"| {m[300]['article_ms']:.0f} ms | {m[300]['references']} |"
         )
     if len(results) == 2:
         before, after = results.values()
         rows.append("")
         cold = after[300]["cold_ms"] / before[300]["cold_ms"]
         median = after[300]["median_ms"] / before[300]["median_ms"]
+        article = after[300]["article_ms"] / before[300]["article_ms"]
         rows.append(
             f"300-item issue, after / before: cold {cold:.2f} ×, median {median:.2f} × "
-            "(target ≤ 0.33 ×)."
+            f"(target ≤ 0.33 ×); the article alone {article:.2f} ×."
         )
     return "\n".join(rows)
 
