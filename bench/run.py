@@ -18,6 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.render import compare as render_compare  # noqa: E402
+from bench.render import table as render_table  # noqa: E402
 from bench.stack import (  # noqa: E402
     ROOT,
     fetch,
@@ -204,11 +206,13 @@ def run(workdir, database_url):
                 results[name] = wrk(url, headers=[https])
                 print(f"   {results[name]}", flush=True)
 
-    report = write_results(results, demo, big, engine)
+    print("-- cold render, before and after the engine change", flush=True)
+    renders = render_table(render_compare(os.environ.get("BENCH_BEFORE")))
+    report = write_results(results, demo, big, engine, renders)
     print(report)
 
 
-def write_results(results, demo, big, engine):
+def write_results(results, demo, big, engine, renders=""):
     static = results["static file, nginx"]["req_s"]
     # The static file is the demo page: the like-for-like comparison is the cached demo page.
     cached = results["demo issue, caching on"]["req_s"]
@@ -263,6 +267,14 @@ answers from the cache; "no cache": every request renders the page.
 | Target | Measured | Met |
 |---|---:|:---:|
 {targets}
+
+## Cold render of a 30-item and a 300-item issue (`bench/render.py`)
+
+SQLite, one process per engine; `BENCH_BEFORE=REV` adds that revision's engine, measured in the
+same run. "Article": Markdown to the numbered article alone, without the page template and the
+database writes.
+
+{renders}
 """
     (ROOT / "bench" / "RESULTS.md").write_text(report)
     return report

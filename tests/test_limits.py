@@ -68,6 +68,13 @@ class TestRenderMarkdown:
         shallow = "\n".join("  " * level + f"- {level}" for level in range(10))
         assert "after the list" in render_markdown(shallow + "\n\nafter the list")
 
+    def test_a_text_that_reads_too_slowly_is_refused_with_the_reason(self, monkeypatch):
+        monkeypatch.setattr("issues.text.markdown.RENDER_SECONDS", 0)
+        with pytest.raises(TextRefused, match=r"^the text takes longer than 0 s to read"):
+            render_markdown("Any *text* at all")
+        monkeypatch.undo()
+        assert render_markdown("Any *text* at all") == "<p>Any <em>text</em> at all</p>\n"
+
     def test_quotes_nested_past_the_limit_are_refused(self):
         with pytest.raises(TextRefused, match="levels deep"):
             render_markdown("> " * (MAX_NESTING_LEVELS + 2) + "deep")

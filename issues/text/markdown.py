@@ -283,8 +283,8 @@ def _block_deadline(state, start_line, end_line, silent):
 
 def _too_slow():
     return (
-        f"this text takes longer than {RENDER_SECONDS:g} s to read (thousands of unclosed "
-        "brackets, links or emphasis markers?): simplify it"
+        f"takes longer than {RENDER_SECONDS:g} s to read (thousands of unclosed brackets, links "
+        "or emphasis markers?): simplify it"
     )
 
 
@@ -332,19 +332,19 @@ def parse(text, *, citations=None, is_removed=False, inline=False, limits=False,
     With `limits`, a text over MAX_TEXT_CHARS, nested deeper than the engine reads, or taking
     longer than RENDER_SECONDS is refused (TextRefused); stored texts are read without them.
     """
-    text = _MARK_CHARS.sub("", text or "")
-    what = what or "the text"
+    text, what = text or "", what or "the text"
     if limits and len(text) > MAX_TEXT_CHARS:
         raise TextRefused(
             f"{what} is {len(text):,} characters long; the limit is {MAX_TEXT_CHARS:,}"
         )
+    text = _MARK_CHARS.sub("", text)
     env = {"citations": citations, "is_removed": is_removed}
     if limits:
         env["deadline"] = time.monotonic() + RENDER_SECONDS
     try:
         tokens = ENGINE.parseInline(text, env) if inline else ENGINE.parse(text, env)
     except TextRefused as error:
-        raise TextRefused(f"{what}: {error}") from None
+        raise TextRefused(f"{what} {error}") from None
     env.pop("deadline", None)
     if limits and not inline and _nesting_exceeded(tokens):
         raise TextRefused(
