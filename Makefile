@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format messages bench loadtest
+.PHONY: install run test lint format messages bench loadtest mutation
 
 install: $(VENV)/.installed
 
@@ -50,3 +50,14 @@ bench: install
 # LOADTEST_DURATION=seconds (default 60); LOADTEST_FAULT=1 restarts PostgreSQL mid-run (root).
 loadtest: install
 	$(PY) tests/support/loadtest.py
+
+# Mutation testing of issues/text/ against its fast tests (mutmut; configured in pyproject.toml).
+# Prints the kill rate; `$(VENV)/bin/mutmut results` lists the survivors, `mutmut show NAME` one.
+mutation: install
+	$(PY) -m pip install --quiet -e '.[mutation]'
+	rm -rf mutants
+	$(VENV)/bin/mutmut run --max-children 2 || true
+	$(VENV)/bin/mutmut export-cicd-stats
+	$(PY) -c "import json; s = json.load(open('mutants/mutmut-cicd-stats.json')); \
+	done = s['killed'] + s['survived']; \
+	print(f\"killed {s['killed']} of {done} ({100 * s['killed'] / max(done, 1):.0f} %), {s}\")"

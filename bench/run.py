@@ -19,6 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.render import compare as render_compare  # noqa: E402
+from bench.render import table as render_table  # noqa: E402
 from bench.search import measure_search, replace_section, search_section  # noqa: E402
 from tests.support.stack import (  # noqa: E402
     ROOT,
@@ -232,11 +234,13 @@ def run(workdir, database_url):
     if engine == "PostgreSQL":
         print("== search with 300,000 items", flush=True)
         search = measure_search(env, manage=manage)
-    report = write_results(results, demo, big, engine, search=search)
+    print("-- cold render, before and after the engine change", flush=True)
+    renders = render_table(render_compare(os.environ.get("BENCH_BEFORE")))
+    report = write_results(results, demo, big, engine, renders, search=search)
     print(report)
 
 
-def write_results(results, demo, big, engine, *, search=None):
+def write_results(results, demo, big, engine, renders="", *, search=None):
     static = results["static file, nginx"]["req_s"]
     # The static file is the demo page: the like-for-like comparison is the cached demo page.
     cached = results["demo issue, caching on"]["req_s"]
@@ -291,6 +295,14 @@ answers from the cache; "no cache": every request renders the page.
 | Target | Measured | Met |
 |---|---:|:---:|
 {targets}
+
+## Cold render of a 30-item and a 300-item issue (`bench/render.py`)
+
+SQLite, one process per engine; `BENCH_BEFORE=REV` adds that revision's engine, measured in the
+same run. "Article": Markdown to the numbered article alone, without the page template and the
+database writes.
+
+{renders}
 """
     if search:
         report = replace_section(report, search_section(search))

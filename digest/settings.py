@@ -156,7 +156,7 @@ EMAIL_HOST = env.str("DJANGO_EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=25)
 
 # The markdownx live preview renders through the same function as the public pages.
-MARKDOWNX_MARKDOWNIFY_FUNCTION = "issues.text.rendering.render_markdown"
+MARKDOWNX_MARKDOWNIFY_FUNCTION = "issues.text.markdown.render_markdown"
 MARKDOWNX_UPLOAD_MAX_SIZE = 2 * 1024 * 1024
 MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
 MARKDOWNX_MEDIA_PATH = "markdownx/"

@@ -8,7 +8,7 @@ from bs4 import BeautifulSoup
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from issues.text.rendering import render_markdown
+from issues.text.markdown import render_markdown
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db

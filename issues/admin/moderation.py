@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from issues.admin.views.moderation import DismissView, RepublishView, UnpublishView
 from issues.models import Issue, Item, ModerationAction, Report
-from issues.text.rendering import render_markdown
+from issues.text.markdown import render_markdown
 
 
 class RecordAdmin(admin.ModelAdmin):

@@ -12,6 +12,17 @@ from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 
 
+def text_problems(text):
+    """Why a Markdown text is refused (too long, nested too deep, too costly to read), or []."""
+    from issues.text.markdown import TextRefused, check_text
+
+    try:
+        check_text(text, what=_("this text"))
+    except TextRefused as error:
+        return [str(error)]
+    return []
+
+
 class IssueStatus(models.TextChoices):
     """Where an issue stands for readers; `IssueQuerySet.with_status` is the one rule for each."""
 
@@ -141,6 +152,10 @@ class Issue(models.Model):
     def get_absolute_url(self):
         return reverse("issues:detail", kwargs={"number": self.number})
 
+    def clean(self):
+        if problems := text_problems(self.intro):
+            raise ValidationError({"intro": problems})
+
     @property
     def status(self):
         """The status of this row, by the same rule as `IssueQuerySet.with_status`."""
@@ -205,7 +220,7 @@ class Section(models.Model):
         errors = {}
         if split_icon(self.title)[0]:
             errors["title"] = _("Put the leading emoji in the Icon field.")
-        if problems := structure_problems(self.text):
+        if problems := structure_problems(self.text) + text_problems(self.text):
             errors["text"] = "; ".join(problems)
         if errors:
             raise ValidationError(errors)
@@ -255,7 +270,7 @@ class Item(models.Model):
     def clean(self):
         from issues.text.structure import structure_problems
 
-        if problems := structure_problems(self.body):
+        if problems := structure_problems(self.body) + text_problems(self.body):
             raise ValidationError({"body": "; ".join(problems)})
 
 

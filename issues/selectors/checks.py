@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from issues.models import Citation, Issue
 from issues.selectors.issues import issue_article
-from issues.text.rendering import link_targets
+from issues.text.markdown import link_targets
 
 TRACKING_PREFIXES = ("utm_",)
 TRACKING_PARAMETERS = {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid"}

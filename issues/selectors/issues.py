@@ -5,7 +5,8 @@ from django.utils import translation
 
 from issues.models import Issue, Reference, Section
 from issues.selectors.sql import connection_for, issue_page_sql
-from issues.text.rendering import NumberedReference, RenderedIssue, render_article
+from issues.text.article import RenderedIssue, render_article
+from issues.text.citations import NumberedReference
 
 URL_MAX_LENGTH = 2000
 

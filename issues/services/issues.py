@@ -18,7 +18,7 @@ from issues.selectors.issues import (
 )
 from issues.services.pages import public_pages_changed
 from issues.services.positions import positions_close_gaps, positions_park
-from issues.text.rendering import render_intro_teaser
+from issues.text.article import article_problems, render_intro_teaser
 
 
 @transaction.atomic
@@ -78,6 +78,9 @@ def issues_render_citing(*, reference):
 def issue_import(*, parsed, number=None, publish=False, replace=False):
     """Create an issue from a parsed interchange file, all or nothing."""
     number = number or parsed.number
+    # Texts beyond the Markdown limits (size, nesting, time to read) are refused with the place.
+    if problems := article_problems(parsed, parsed.sections):
+        raise InterchangeError("; ".join(problems))
     if number is None:
         raise InterchangeError("the issue has no number: add `number:` or pass --number")
     existing = Issue.objects.select_for_update().filter(number=number).first()

@@ -10,12 +10,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from markdownx.forms import ImageForm
 from markdownx.settings import MARKDOWNX_IMAGE_MAX_SIZE
 from markdownx.views import ImageUploadView, MarkdownifyView
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from issues.text.markdown import TextRefused, render_markdown
 
 # The format Pillow finds in the file, and the one extension a stored upload then gets: the
 # client's file name and content type are never used (nginx serves /media/ by extension).
@@ -110,5 +112,17 @@ class VerifiedImageUploadView(ImageUploadView):
         return JsonResponse(form.errors, status=400)
 
 
-markdownify = staff_only(MarkdownifyView.as_view())
+class LimitedMarkdownifyView(MarkdownifyView):
+    """The live preview, through the public rendering function and its limits: a text beyond
+    them (size, nesting, time to read) is answered 400 with the reason, never a stalled worker."""
+
+    def post(self, request, *args, **kwargs):
+        try:
+            rendered = render_markdown(request.POST.get("content", ""))
+        except TextRefused as error:
+            return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
+        return HttpResponse(rendered)
+
+
+markdownify = staff_only(LimitedMarkdownifyView.as_view())
 upload_image = staff_only(VerifiedImageUploadView.as_view())
