@@ -6,6 +6,7 @@ README's URL identity rules written out again here, not Digest's parser or `norm
 """
 
 import re
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -15,6 +16,7 @@ from markdown_it import MarkdownIt
 from issues.models import Issue
 from issues.services.issues import issue_export_markdown
 
+DEMO = Path(__file__).resolve().parents[1] / "issues" / "demo"
 NEWSLETTERS = {
     # file: (number to give when the file has none, sections, items)
     "lwkd-2023-07-16.md": (1, 7, 2),
@@ -96,3 +98,26 @@ def test_a_published_issue_round_trips(corpora, name, tmp_path):
     (tmp_path / "out.md").write_text(exported, encoding="utf-8")
     call_command("import_issue", str(tmp_path / "out.md"), replace=True)
     assert issue_export_markdown(issue=Issue.objects.get()) == exported
+
+
+@pytest.mark.django_db
+def test_the_seed_copied_from_a_web_page_finds_the_demo_issues_structure(seed_text, tmp_path):
+    """The NLP简报 seed is text copied from a web page: no Markdown headings, sections and items
+    as lines numbered `1、` and `1.1`, its links spelled out as text (so neither parser finds
+    any). Its structure must be the one the demo issue (converted by hand) has."""
+    path = tmp_path / "seed.txt"
+    path.write_text(seed_text, encoding="utf-8")
+    call_command("import_issue", str(path), number=2, title="NLP简报 Issue #2")
+    issue = Issue.objects.get()
+    demo = (DEMO / "issue-002.md").read_text(encoding="utf-8")
+
+    def squeeze(text):
+        return re.sub(r"\s+", "", text)
+
+    expected = [squeeze(line[4:]) for line in demo.splitlines() if line.startswith("### ")]
+    imported = [
+        squeeze(item.title) for section in issue.sections.all() for item in section.items.all()
+    ]
+    assert imported == expected
+    assert issue.sections.count() == demo.count("\n## ") == 7
+    assert issue.citations.count() == len(commonmark_citations(seed_text)) == 0

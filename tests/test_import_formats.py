@@ -262,6 +262,20 @@ class TestItemsWithoutHeadings:
         assert "copied 1 link definitions to the parts that use them" in parsed.decisions
 
 
+class TestPlainNumberedLines:
+    def test_a_file_without_headings_uses_its_numbered_lines(self):
+        text = (
+            "Intro.\n\n1、First ⚙️\n\n1.1 One\n\nBody.\n\n2、Second\n\n2.1 Two\n\nBody.\n3.5 GHz\n"
+        )
+        parsed = parse_issue(text, title="T")
+        assert titles(parsed) == [("⚙️", "First", ["One"]), ("", "Second", ["Two"])]
+        assert parsed.sections[1].items[0].body == "Body.\n3.5 GHz"  # not a line of its own
+        assert "4 numbered lines read as headings" in parsed.decisions
+
+    def test_one_numbered_line_is_not_enough(self):
+        assert refused("Intro.\n\n1、Only\n\ntext\n", title="T").startswith("no section")
+
+
 class TestFlat:
     def test_no_section_or_no_item_is_refused_with_the_reason(self):
         assert refused("Just text.\n", title="T").startswith("no section: no heading")

@@ -391,6 +391,10 @@ def _structural_headings(lines, start):
 def _split_detected(issue, lines, start):
     """Find the two heading levels that structure the file, split it, then tidy the titles."""
     headings = _structural_headings(lines, start)
+    if not headings and (numbered := _numbered_lines_as_headings(lines, start)):
+        lines, count = numbered
+        headings = _structural_headings(lines, start)
+        issue.decisions.append(f"{count} numbered lines read as headings")
     if not headings:
         _split(issue, lines, start, section_level=0, item_level=0)
         return
@@ -410,6 +414,31 @@ def _split_detected(issue, lines, start):
     if not item_level:
         _items_from_paragraphs(issue)
     _tidy_titles(issue)
+
+
+_PLAIN_SECTION = re.compile(rf"^(?:\d+|[{_CHINESE_DIGITS}]+)、\S.{{0,100}}$")
+_PLAIN_ITEM = re.compile(r"^\d+\.\d+[ \t]+\S.{0,100}$")
+
+
+def _numbered_lines_as_headings(lines, start):
+    """A file with no Markdown headings at all (text copied from a web page) whose sections and
+    items are lines of their own numbered `1、…` and `1.1 …`: those lines as `#` and `##`."""
+    found = []
+    for index, (line, structural) in enumerate(_text_lines("\n".join(lines[start:])), start):
+        alone = (index == start or not lines[index - 1].strip()) and (
+            index + 1 == len(lines) or not lines[index + 1].strip()
+        )
+        if structural and alone:
+            if _PLAIN_SECTION.match(line):
+                found.append((index, "#"))
+            elif _PLAIN_ITEM.match(line):
+                found.append((index, "##"))
+    if sum(1 for _, mark in found if mark == "#") < 2:
+        return None
+    lines = list(lines)
+    for index, mark in found:
+        lines[index] = f"{mark} {lines[index]}"
+    return lines, len(found)
 
 
 def _split(issue, lines, start, *, section_level, item_level, exact=False):
