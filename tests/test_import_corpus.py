@@ -121,3 +121,7 @@ def test_the_seed_copied_from_a_web_page_finds_the_demo_issues_structure(seed_te
     assert imported == expected
     assert issue.sections.count() == demo.count("\n## ") == 7
     assert issue.citations.count() == len(commonmark_citations(seed_text)) == 0
+    exported = issue_export_markdown(issue=issue)
+    (tmp_path / "out.md").write_text(exported, encoding="utf-8")
+    call_command("import_issue", str(tmp_path / "out.md"), replace=True)
+    assert issue_export_markdown(issue=Issue.objects.get()) == exported
