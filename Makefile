@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format messages bench loadtest mutation
+.PHONY: install run test lint format messages bench bench-imports loadtest mutation mutation-interchange
 
 install: $(VENV)/.installed
 
@@ -44,6 +44,16 @@ messages: install
 # when DATABASE_URL points to one). Writes bench/RESULTS.md.
 bench: install
 	$(PY) bench/run.py
+	$(PY) bench/imports.py
+
+# import_archive of 100 issues alone (also part of `make bench`); appends to bench/RESULTS.md.
+bench-imports: install
+	$(PY) bench/imports.py
+
+# Mutation testing of the Markdown interchange parser against its fast tests (mutmut, in a
+# scratch copy of the project); prints the kill rate and every surviving mutant.
+mutation-interchange: install
+	$(PY) bench/mutation_interchange.py
 
 # Readers, reports and an editor at once against gunicorn on PostgreSQL (DATABASE_URL, or a
 # throwaway cluster when run as root); fails on any 5xx or any lost report or save.

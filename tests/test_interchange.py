@@ -77,7 +77,9 @@ class TestParse:
         assert "| 1 | 2 |" in news.items[0].body
 
     def test_pelican_header(self):
-        parsed = parse_issue("Title: TWiR 1\nNumber: 1\nDate: 2026-08-19\nCategory: X\n\nHi\n")
+        parsed = parse_issue(
+            "Title: TWiR 1\nNumber: 1\nDate: 2026-08-19\nCategory: X\n\nHi\n", allow_flat=True
+        )
         assert (parsed.title, parsed.number, parsed.published_at.date().isoformat()) == (
             "TWiR 1",
             1,
@@ -97,7 +99,10 @@ class TestParse:
             ("---\ntitle: x\ndate: 2024-13-45\n---\n", "line 3: bad date"),
             ("---\ntitle: x\nnumber: two\n---\n", "line 3: number 'two' is not"),
             ("---\ntitle: x\n", "never closed"),
-            ("---\ntitle: x\n---\n### item first\n", "line 4: an item (###) comes before"),
+            (
+                "---\nnumber: 1\ntitle: x\nlanguage: en\n---\n### item first\n",
+                "line 6: an item (###) comes before",
+            ),
             ("---\ntitle: x\nlanguage: fr\n---\n", "line 3: unknown language 'fr'"),
             ("---\ntitle: [unclosed\n---\n", "bad front matter"),
             ("---\ntitle: x\n---\n## \n", "line 4: a section has no title"),
@@ -164,7 +169,7 @@ class TestImportCommand:
         cases = {
             "no-title.md": ("---\nnumber: 3\n---\n## S\n", "no title"),
             "bad-date.md": ("---\ntitle: x\nnumber: 3\ndate: soon\n---\n", "line 4: bad date"),
-            "no-number.md": ("---\ntitle: x\n---\n## S\n", "has no number"),
+            "no-number.md": ("---\ntitle: x\n---\n## S\n### I\n", "has no number"),
         }
         for name, (text, expected) in cases.items():
             assert expected in import_error(write(tmp_path, text, name))
@@ -260,7 +265,10 @@ BROKEN_FILES = {
     "long-title.md": (f"---\ntitle: {'t' * 5000}\nnumber: 1\n---\n".encode(), "5000 characters"),
     "bad-number.md": (b"---\ntitle: T\nnumber: twelve\n---\n", "line 3: number 'twelve'"),
     "negative-number.md": (b"---\ntitle: T\nnumber: -4\n---\n", "line 3: number -4"),
-    "item-first.md": (b"---\ntitle: T\nnumber: 1\n---\n### orphan\n", "line 5: an item"),
+    "item-first.md": (
+        b"---\ntitle: T\nnumber: 1\nlanguage: en\n---\n### orphan\n",
+        "line 6: an item",
+    ),
 }
 
 

@@ -9,7 +9,8 @@ from django.utils.dateparse import parse_datetime
 
 from issues.formats.interchange import InterchangeError, decode, parse_issue
 from issues.models import Issue, Item, ModerationAction, Reference, Report
-from issues.services.issues import issue_export_markdown, issue_import, issue_render
+from issues.services.imports import issue_import
+from issues.services.issues import issue_export_markdown, issue_render
 
 STATE_FILE = "site.json"
 FORMAT_VERSION = 1
@@ -121,7 +122,9 @@ def site_import(directory):
         raise InterchangeError(f"{STATE_FILE}: unknown format {state.get('format')!r}")
     for path in sorted((directory / "issues").glob("issue-*.md")):
         try:
-            issue_import(parsed=parse_issue(decode(path.read_bytes())))
+            issue_import(
+                parsed=parse_issue(decode(path.read_bytes()), strict=True, allow_flat=True)
+            )
         except InterchangeError as error:
             raise InterchangeError(f"{path.name}: {error}") from error
 

@@ -1,4 +1,4 @@
-"""Writes that touch several models: rendering, importing, publishing, renumbering."""
+"""Writes that touch several models: rendering, publishing, renumbering (imports: imports.py)."""
 
 import secrets
 from types import SimpleNamespace
@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from issues.formats.interchange import InterchangeError, serialize_issue
+from issues.formats.interchange import serialize_issue
 from issues.models import Citation, Issue, Item, Reference, Section
 from issues.selectors.issues import (
     URL_MAX_LENGTH,
@@ -18,7 +18,7 @@ from issues.selectors.issues import (
 )
 from issues.services.pages import public_pages_changed
 from issues.services.positions import positions_close_gaps, positions_park
-from issues.text.article import article_problems, render_intro_teaser
+from issues.text.article import render_intro_teaser
 
 
 @transaction.atomic
@@ -72,46 +72,6 @@ def issues_render_citing(*, reference):
     """Re-render every issue that cites a reference, after its title changed."""
     for issue in Issue.objects.filter(citations__reference=reference).distinct():
         issue_render(issue=issue)
-
-
-@transaction.atomic
-def issue_import(*, parsed, number=None, publish=False, replace=False):
-    """Create an issue from a parsed interchange file, all or nothing."""
-    number = number or parsed.number
-    # Texts beyond the Markdown limits (size, nesting, time to read) are refused with the place.
-    if problems := article_problems(parsed, parsed.sections):
-        raise InterchangeError("; ".join(problems))
-    if number is None:
-        raise InterchangeError("the issue has no number: add `number:` or pass --number")
-    existing = Issue.objects.select_for_update().filter(number=number).first()
-    if existing and not replace:
-        raise InterchangeError(f"issue {number} already exists: pass --replace to overwrite it")
-    if existing:
-        existing.delete()
-    published_at = parsed.published_at
-    if publish and published_at is None:
-        published_at = timezone.now()
-    issue = Issue.objects.create(
-        number=number,
-        title=parsed.title,
-        intro=parsed.intro,
-        language=parsed.language,
-        published_at=published_at,
-    )
-    for section_position, parsed_section in enumerate(parsed.sections, start=1):
-        section = Section.objects.create(
-            issue=issue,
-            title=parsed_section.title,
-            icon=parsed_section.icon,
-            text=parsed_section.text,
-            position=section_position,
-        )
-        Item.objects.bulk_create(
-            Item(section=section, title=item.title, body=item.body, position=position)
-            for position, item in enumerate(parsed_section.items, start=1)
-        )
-    issue_render(issue=issue)
-    return issue
 
 
 def issue_export_markdown(*, issue, include_removed=False):

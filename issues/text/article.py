@@ -9,6 +9,7 @@ titles and bodies. A format is a flavour of the same fragments (`RenderedIssue.i
 from dataclasses import dataclass, field, replace
 
 from issues.text.citations import CitationNumbering
+from issues.text.limits import MAX_ISSUE_CHARS, MAX_LINKS_PER_ISSUE
 from issues.text.markdown import (
     MAX_TEXT_CHARS,
     WEB,
@@ -17,10 +18,6 @@ from issues.text.markdown import (
     check_text,
     parse,
 )
-
-# Limits on a whole issue, beside those on each text (issues.text.markdown).
-MAX_ISSUE_CHARS = 1_000_000
-MAX_LINKS_PER_ISSUE = 5_000
 
 
 @dataclass

@@ -24,10 +24,11 @@ from markdown_it.common.utils import escapeHtml
 from mdit_py_plugins.tasklists import tasklists_plugin
 
 from issues.text.citations import is_cited_url, link_label
+from issues.text.limits import MAX_FIELD_CHARS
 
 # Limits on one text (a title, intro, section text or item body). Within them a text renders in
 # well under a second; beyond them it is refused with the reason, never cut silently.
-MAX_TEXT_CHARS = 200_000
+MAX_TEXT_CHARS = MAX_FIELD_CHARS
 MAX_NESTING = 40  # markdown-it's maxNesting: token levels (a list level is two, a quote one)
 MAX_NESTING_LEVELS = MAX_NESTING - 2  # what editors are told
 RENDER_SECONDS = 0.5  # one text's parse, when the caller asks for limits

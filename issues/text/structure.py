@@ -18,6 +18,14 @@ def split_icon(heading):
     return "", heading
 
 
+def split_trailing_icon(heading):
+    """Split an emoji off the end of a heading: ("📰", "Publications") for "Publications 📰"."""
+    rest, _, last = heading.rpartition(" ")
+    if rest.strip() and last and all(_is_emoji_char(char) for char in last):
+        return last, rest.strip()
+    return "", heading
+
+
 def _is_emoji_char(char):
     if char in _EMOJI_JOINERS or "\U0001f3fb" <= char <= "\U0001f3ff":
         return True
