@@ -1,5 +1,7 @@
 """Issues, their numbered sections and items, and the references they cite."""
 
+import re
+
 import reversion
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,6 +19,17 @@ STATUS_LABELS = {
     "published": _("Published"),
     "withdrawn": _("Withdrawn by the moderators"),
 }
+
+
+def title_carries_number(title, number):
+    """Whether a title already says its issue's number ("Issue #2", "#2", "No. 2", "第2期")."""
+    pattern = rf"(#|\bissue\s*#?|\bno\.?\s*|第\s*)0*{number}(?!\d)"
+    return re.search(pattern, title or "", flags=re.IGNORECASE) is not None
+
+
+def numbered_title(title, number):
+    """The title with "#N " before it, unless it already carries that number."""
+    return title if title_carries_number(title, number) else f"#{number} {title}"
 
 
 class IssueQuerySet(models.QuerySet):
@@ -38,7 +51,7 @@ class IssueQuerySet(models.QuerySet):
         columns = ", ".join(
             neighbour.format(column=column, op=op, order=order) + f" AS {side}_{column}"
             for side, op, order in (("previous", "<", "DESC"), ("next", ">", "ASC"))
-            for column in ("number", "title", "plain_title")
+            for column in ("number", "title", "plain_title", "language")
         )
         # The query takes a parameter, so literal % signs (SQLite's STRFTIME) are doubled.
         sql = f"SELECT i.*, {columns.replace('%', '%%')} FROM {table} i WHERE i.number = %s"
@@ -53,6 +66,7 @@ class IssueQuerySet(models.QuerySet):
                         number=found,
                         title=getattr(issue, f"{side}_title"),
                         plain_title=getattr(issue, f"{side}_plain_title"),
+                        language=getattr(issue, f"{side}_language"),
                     )
                     if found
                     else None,
@@ -176,6 +190,15 @@ class Issue(models.Model):
     @property
     def is_published(self):
         return self.status == "published"
+
+    @property
+    def title_carries_number(self):
+        return title_carries_number(self.plain_title or self.title, self.number)
+
+    @property
+    def numbered_title(self):
+        """For page titles and lists: "#N title", or the title alone when it says N already."""
+        return numbered_title(self.plain_title or self.title, self.number)
 
 
 class Section(models.Model):

@@ -38,6 +38,7 @@ class Hit:
     url: str
     snippet: str
     rank: float
+    language: str  # the issue's
 
 
 def clean_query(raw):
@@ -148,9 +149,10 @@ def search(raw_query):
     for issue in issues:
         hits.append(
             Hit(
-                issue.number, issue.plain_title or issue.title, "issue", f"#{issue.number}",
+                issue.number, issue.numbered_title, "issue",
+                "" if issue.title_carries_number else f"#{issue.number}",
                 issue.plain_title or plain(issue.title), issue.get_absolute_url(),
-                _snippet(issue, terms, issue.intro), issue.rank,
+                _snippet(issue, terms, issue.intro), issue.rank, issue.language,
             )
         )  # fmt: skip
 
@@ -179,9 +181,9 @@ def search(raw_query):
         issue = section.issue
         hits.append(
             Hit(
-                issue.number, issue.plain_title or issue.title, "section", str(section.number),
+                issue.number, issue.numbered_title, "section", str(section.number),
                 plain(section.title), f"{issue.get_absolute_url()}#section-{section.number}",
-                _snippet(section, terms, section.text), section.rank,
+                _snippet(section, terms, section.text), section.rank, issue.language,
             )
         )  # fmt: skip
 
@@ -223,9 +225,9 @@ def search(raw_query):
         label = f"{item.section_number}.{item.number}"
         hits.append(
             Hit(
-                issue.number, issue.plain_title or issue.title, "item", label, plain(item.title),
+                issue.number, issue.numbered_title, "item", label, plain(item.title),
                 f"{issue.get_absolute_url()}#item-{item.section_number}-{item.number}",
-                _snippet(item, terms, item.body), item.rank,
+                _snippet(item, terms, item.body), item.rank, issue.language,
             )
         )  # fmt: skip
 

@@ -2,9 +2,12 @@
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
 
 from issues.models import Issue
 from issues.selectors.search import search as search_hits
@@ -36,18 +39,38 @@ def home(request):
     return render(request, "issues/home.html", {"latest": latest, "page": page})
 
 
+def issue_page(request, template, context, *, issue, status=200):
+    """An issue's page speaks the issue's language, whatever the browser's: site pages follow
+    the browser, but menus and labels inside a Chinese issue are Chinese."""
+    with translation.override(issue.language):
+        response = render(request, template, context, status=status)
+    response["Content-Language"] = issue.language
+    return response
+
+
+@csrf_exempt
+def language_switch(request):
+    """Django's set_language, reached from the switch on cached pages, which can carry no
+    per-visitor CSRF token; it only sets the visitor's own language cookie. Browsers say when
+    a form was posted from another site, and such posts are refused."""
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        return HttpResponseForbidden("The language is switched from Digest's own pages.")
+    return set_language(request)
+
+
 def shared_preview(request, token):
     """A draft for reviewers without an account, through a secret, revocable link."""
     if len(token) < 20:
         raise Http404("No issue is shared under this link.")
     issue = get_object_or_404(Issue, share_token=token)
     if issue.status == "withdrawn":
-        return render(request, "issues/gone.html", {"issue": issue}, status=410)
+        return issue_page(request, "issues/gone.html", {"issue": issue}, issue=issue, status=410)
     body_html = issue_body_html(issue=issue, rendered=issue_article(issue=issue))
-    response = render(
+    response = issue_page(
         request,
         "issues/detail.html",
         {"issue": issue, "body_html": body_html, "is_preview": True, "is_shared": True},
+        issue=issue,
     )
     add_never_cache_headers(response)
     response["X-Robots-Tag"] = "noindex, nofollow"
@@ -61,7 +84,7 @@ def issue_detail(request, number):
     if issue is None:
         raise Http404("No issue has this number.")
     if issue.status == "withdrawn":
-        return render(request, "issues/gone.html", {"issue": issue}, status=410)
+        return issue_page(request, "issues/gone.html", {"issue": issue}, issue=issue, status=410)
     is_preview = not issue.is_published
     if is_preview and not can_preview(request.user):
         raise Http404("No published issue has this number.")
@@ -78,7 +101,7 @@ def issue_detail(request, number):
         "previous": issue.previous,
         "next": issue.next,
     }
-    response = render(request, "issues/detail.html", context)
+    response = issue_page(request, "issues/detail.html", context, issue=issue)
     if is_preview:
         add_never_cache_headers(response)
     return response
