@@ -137,3 +137,19 @@ def test_a_reference_title_ending_in_a_question_mark_takes_no_colon(client):
     lines = [li.get_text(" ", strip=True) for li in soup.select("ol.references > li")]
     assert lines[0].startswith("[1] Can You Trust It? https://a.example/")
     assert lines[1].startswith("[2] B : https://b.example/")
+
+
+def test_section_and_item_headings_link_to_themselves(client):
+    issue = make_issue(sections=[("S", "", [("A", "a"), ("B", "b")]), ("T", "", [("C", "c")])])
+    soup = soup_of(client.get(issue.get_absolute_url()))
+    links = [
+        (a.parent.name, a["href"], a["aria-label"])
+        for a in soup.select("h2 > a.heading-link, h3 > a.heading-link")
+    ]
+    assert links == [
+        ("h2", "#section-1", "Link to section 1"),
+        ("h3", "#item-1-1", "Link to item 1.1"),
+        ("h3", "#item-1-2", "Link to item 1.2"),
+        ("h2", "#section-2", "Link to section 2"),
+        ("h3", "#item-2-1", "Link to item 2.1"),
+    ]

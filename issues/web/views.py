@@ -16,6 +16,7 @@ from issues.services.moderation import client_hash, report_create, reports_recen
 from issues.web.caching import cache_public_page
 from issues.web.client import client_address
 from issues.web.forms import ReportForm
+from issues.web.meta import issue_meta
 
 ARCHIVE_FIELDS = ("number", "title", "plain_title", "published_at", "language")
 SEARCH_PAGE_SIZE = 20
@@ -101,6 +102,8 @@ def issue_detail(request, number):
         "previous": issue.previous,
         "next": issue.next,
     }
+    if not is_preview:
+        context["meta"] = issue_meta(request=request, issue=issue, body_html=body_html)
     response = issue_page(request, "issues/detail.html", context, issue=issue)
     if is_preview:
         add_never_cache_headers(response)
