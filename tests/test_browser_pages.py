@@ -109,6 +109,18 @@ def test_tap_targets_and_landing_after_back_links(live_server, browser, demo, vi
     assert link.is_visible() and link.get_attribute("href") == "#item-1-3"
 
 
+def test_heading_links_copy_their_address(live_server, browser, demo):
+    page = open_page(browser, locale="en-US", viewport=DESKTOP)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(f"{live_server.url}/issues/3/")
+    page.locator("#section-1 h2 .heading-link").click()
+    page.wait_for_url("**#section-1")
+    assert (
+        page.evaluate("navigator.clipboard.readText()") == f"{live_server.url}/issues/3/#section-1"
+    )
+    assert page.locator("#copy-status").inner_text() == "Link copied"
+
+
 def test_code_blocks_scroll_and_take_the_keyboard(live_server, browser, demo):
     page = open_page(browser, locale="en-US")
     page.goto(f"{live_server.url}/issues/3/")

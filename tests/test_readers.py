@@ -83,8 +83,15 @@ class TestSitePagesFollowTheBrowser:
         langs = {li.select_one(".hit-title a").get_text(): li.get("lang") for li in
                  soup.select(".search-hit")}  # fmt: skip
         assert langs == {"Reformer": "zh-hans", "Reformer again": None}
-        archive = soup_of(client.get("/", **ENGLISH)).select(".archive-list li")
-        assert [li["lang"] for li in archive] == ["en", "zh-hans", "zh-hans"]
+        home = soup_of(client.get("/", **ENGLISH))
+        archive = home.select(".archive-list li a")
+        assert [a.get("lang") for a in archive] == [None, "zh-hans", "zh-hans"]
+        # The latest issue's own words are marked, the page's labels and dates are not.
+        assert home.select_one(".latest .kicker").get_text() == "Latest: Issue #3"
+        assert not home.select_one(".latest").has_attr("lang")
+        home = soup_of(client.get("/", **CHINESE))
+        assert home.select_one(".latest h1")["lang"] == "en"
+        assert home.select_one(".latest .intro")["lang"] == "en"
         report = soup_of(client.get("/report/?issue=2&item=1.1", **ENGLISH))
         assert report.select_one(".report-target q[lang=zh-hans]").get_text() == "Reformer"
 

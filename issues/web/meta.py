@@ -47,12 +47,12 @@ def issue_references(body_html):
 
 
 def issue_meta(*, request, issue, body_html):
-    """The head tags' values for a published issue page."""
+    """The head tags' values for a published issue page. No modification time: it moves with
+    every re-render and restore, and the page must stay the same bytes when its content does."""
     url = request.build_absolute_uri(issue.get_absolute_url())
     title = issue.plain_title or issue.title
     description = first_sentence(issue.intro) or title
     published = issue.published_at.isoformat()
-    modified = (issue.updated_at or issue.published_at).isoformat()
     site = {
         "@type": "Organization",
         "name": settings.SITE_NAME,
@@ -67,7 +67,6 @@ def issue_meta(*, request, issue, body_html):
         "mainEntityOfPage": url,
         "inLanguage": BCP47.get(issue.language, issue.language),
         "datePublished": published,
-        "dateModified": modified,
         "author": site,
         "publisher": site,
         "isPartOf": {"@type": "Periodical", "name": settings.SITE_NAME},
@@ -84,7 +83,6 @@ def issue_meta(*, request, issue, body_html):
         "site_name": settings.SITE_NAME,
         "locale": OG_LOCALES.get(issue.language, issue.language),
         "published": published,
-        "modified": modified,
         # Escaped above for the inside of a <script> element, so it may be written out as is.
         "json_ld": mark_safe(json_ld),
     }

@@ -49,7 +49,9 @@ def home(request):
     if state is not None:
         paginator.count = state.published  # the cache already counted them: save a query
     page = paginator.get_page(request.GET.get("page"))
-    return render(request, "issues/home.html", {"latest": latest, "page": page})
+    intro_html = focusable_code_blocks(latest.rendered_intro) if latest else ""
+    context = {"latest": latest, "intro_html": intro_html, "page": page}
+    return render(request, "issues/home.html", context)
 
 
 def issue_page(request, template, context, *, issue, status=200):
