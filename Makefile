@@ -17,7 +17,8 @@ $(VENV)/.installed: pyproject.toml
 
 # `make run` serves as readers will see it: DEBUG off (Digest's own error pages), static files
 # collected and served by WhiteNoise, a secret key made once into .secret-key (git-ignored), plain
-# HTTP on loopback. `make dev` serves with DEBUG on and reloads on change.
+# HTTP on loopback, moderators' emails on the console. `make dev` serves with DEBUG on and reloads
+# on change.
 run: export DJANGO_DEBUG = false
 run: export DJANGO_SECRET_KEY_FILE = $(CURDIR)/.secret-key
 run: export DJANGO_ALLOWED_HOSTS = 127.0.0.1,localhost,[::1],$(HOST)
@@ -26,6 +27,7 @@ run: export DJANGO_SECURE_COOKIES = false
 run: export DJANGO_HSTS_SECONDS = 0
 run: export DJANGO_BEHIND_PROXY = false
 run: export DIGEST_REQUEST_LOG = false
+run: export DJANGO_EMAIL_BACKEND = django.core.mail.backends.console.EmailBackend
 run dev: export DIGEST_SITE_URL = http://$(HOST):$(PORT)
 run: install
 	$(PY) manage.py migrate --noinput

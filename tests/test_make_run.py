@@ -67,3 +67,6 @@ def test_make_run_serves_without_debug_on_the_given_port(make_run):
     status, headers, _body = fetch(f"{base}{stylesheet.group(1).decode()}")
     assert status == 200 and "immutable" in headers["Cache-Control"]
     assert (ROOT / ".secret-key").stat().st_mode & 0o077 == 0
+    # Plain HTTP on loopback: the admin's cookies must not demand HTTPS, nor redirect to it.
+    status, headers, _body = fetch(f"{base}/admin/login/")
+    assert status == 200 and "secure" not in headers["Set-Cookie"].lower()
