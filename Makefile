@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format messages bench bench-imports loadtest mutation mutation-interchange
+.PHONY: install run dev test lint format messages bench bench-imports loadtest mutation mutation-interchange
 
 install: $(VENV)/.installed
 
@@ -15,11 +15,31 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
+# `make run` serves as readers will see it: DEBUG off (Digest's own error pages), static files
+# collected and served by WhiteNoise, a secret key made once into .secret-key (git-ignored), plain
+# HTTP on loopback, moderators' emails on the console. `make dev` serves with DEBUG on and reloads
+# on change.
+run: export DJANGO_DEBUG = false
+run: export DJANGO_SECRET_KEY_FILE = $(CURDIR)/.secret-key
+run: export DJANGO_ALLOWED_HOSTS = 127.0.0.1,localhost,[::1],$(HOST)
+run: export DJANGO_SECURE_SSL_REDIRECT = false
+run: export DJANGO_SECURE_COOKIES = false
+run: export DJANGO_HSTS_SECONDS = 0
+run: export DJANGO_BEHIND_PROXY = false
+run: export DIGEST_REQUEST_LOG = false
+run: export DJANGO_EMAIL_BACKEND = django.core.mail.backends.console.EmailBackend
+run dev: export DIGEST_SITE_URL = http://$(HOST):$(PORT)
 run: install
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py load_demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
 	$(VENV)/bin/gunicorn digest.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile -
+
+dev: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install
 	$(PY) manage.py makemigrations --check --dry-run

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.stack import ROOT, fresh_postgres_database, manage, production_env  # noqa: E402
+from tests.support.stack import ROOT, fresh_postgres_database, manage, production_env  # noqa: E402
 
 ISSUES = 100
 SECTIONS = 6

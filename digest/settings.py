@@ -13,12 +13,28 @@ env = environ.Env()
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 
+
+def _secret_key_from_file(path):
+    """The key kept in `path`, made there on first use (`make run` keeps one out of git)."""
+    if not path:
+        return ""
+    path = Path(path)
+    if not path.exists():
+        import secrets
+
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
 if DEBUG:
     # Only ever used on a developer's machine: production refuses to start without a real key.
     SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-development-key-not-for-production")
     ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 else:
-    SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+    SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or _secret_key_from_file(
+        env.str("DJANGO_SECRET_KEY_FILE", default="")
+    )
     ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
     if not SECRET_KEY or not ALLOWED_HOSTS:
         raise ImproperlyConfigured(
@@ -75,6 +91,7 @@ TEMPLATES = [
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
+                "django.template.context_processors.i18n",
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",

@@ -5,7 +5,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from digest.health import healthz
-from issues.web import markdownx
+from issues.web import markdownx, views
 from issues.web.caching import cache_public_page
 from issues.web.sitemaps import HomeSitemap, IssueSitemap
 
@@ -23,6 +23,6 @@ urlpatterns = [
         {"sitemaps": sitemaps},
         name="django.contrib.sitemaps.views.sitemap",
     ),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.language_switch, name="set_language"),
     path("", include("issues.web.urls")),
 ]

@@ -27,11 +27,4 @@ def test_follow_a_citation_to_its_reference_and_back(live_server, page):
     assert page.locator("#item-6-6 h3").inner_text().startswith("6.6")
 
 
-@pytest.mark.parametrize("path", ["/", "/issues/2/", "/issues/3/", "/issues/404/"])
-def test_pages_have_no_accessibility_violations(live_server, page, path):
-    from axe_playwright_python.sync_playwright import Axe
-
-    call_command("load_demo", stdout=io.StringIO())
-    page.goto(f"{live_server.url}{path}")
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
+# Accessibility (axe-core) of every public page: tests/test_browser_pages.py.

@@ -109,11 +109,15 @@ class TestHits:
         assert len(queries) == 1 and "WHERE i.number = " in queries[0]["sql"]
 
     def test_languages_are_cached_apart(self, client):
+        """Site pages follow the browser's language; issue pages speak the issue's."""
         make_issue(number=1)
-        english = client.get("/issues/1/").content
-        chinese = client.get("/issues/1/", HTTP_ACCEPT_LANGUAGE="zh-CN").content
+        english = client.get("/").content
+        chinese = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN").content
         assert english != chinese
-        assert client.get("/issues/1/").content == english
+        assert client.get("/").content == english
+        chinese_issue = client.get("/issues/1/", HTTP_ACCEPT_LANGUAGE="zh-CN").content
+        assert chinese_issue == client.get("/issues/1/").content
+        assert b'<html lang="en">' in chinese_issue
 
 
 class TestNextRequest:

@@ -1,5 +1,6 @@
 """The demo issue against the real one it is modelled on."""
 
+import io
 import re
 
 import pytest
@@ -60,3 +61,20 @@ class TestDemo:
         from django.contrib.auth import get_user_model
 
         assert get_user_model().objects.get(username="editor").check_password(password)
+
+
+CJK = "\u3400-\u9fff\u3000-\u303f\uff00-\uffef“”"
+ASCII_IN_CHINESE = re.compile(rf"[{CJK}]\s?[,!:;?()]|[,!:;?()]\s?[{CJK}]")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("number", [1, 2])
+def test_chinese_prose_uses_full_width_punctuation(client, number):
+    """The prose written for the demo; link texts and URLs stay as the seed has them."""
+    call_command("load_demo", stdout=io.StringIO())
+    soup = BeautifulSoup(client.get(f"/issues/{number}/").content, "html.parser")
+    for node in soup.select("a, code, pre, .references, script, head"):
+        node.decompose()
+    text = soup.get_text()
+    assert ASCII_IN_CHINESE.findall(text) == []
+    assert "，" in text

@@ -127,7 +127,7 @@ def page_links(client, issue):
     return [
         a["href"]
         for a in article.select(".intro a, .item-body a, h1 a, h3 a")
-        if not a.find_parent("sup")
+        if not a.find_parent("sup") and "heading-link" not in a.get("class", [])
     ]
 
 

@@ -63,7 +63,7 @@ class TestSearch:
         _, hits = results(client, "reformer")
         links = [hit.a["href"] for hit in hits]
         assert links == ["/issues/1/#item-1-1"]
-        assert hits[0].a.get_text(" ", strip=True) == "1.1 Reformer"
+        assert hits[0].a.get_text(" ", strip=True) == "Reformer"
 
     def test_drafts_and_scheduled_issues_stay_hidden(self, client, issues):
         soup, hits = results(client, "reformer")

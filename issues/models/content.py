@@ -1,5 +1,7 @@
 """Issues, their numbered sections and items, and the references they cite."""
 
+import re
+
 import reversion
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -42,6 +44,17 @@ def status_condition(status, prefix=""):
         IssueStatus.PUBLISHED: live & Q(**{f"{published_at}__lte": Now()}),
         IssueStatus.WITHDRAWN: ~live,
     }[IssueStatus(status)]
+
+
+def title_carries_number(title, number):
+    """Whether a title already says its issue's number ("Issue #2", "#2", "No. 2", "第2期")."""
+    pattern = rf"(#|\bissue\s*#?|\bno\.?\s*|第\s*)0*{number}(?!\d)"
+    return re.search(pattern, title or "", flags=re.IGNORECASE) is not None
+
+
+def numbered_title(title, number):
+    """The title with "#N " before it, unless it already carries that number."""
+    return title if title_carries_number(title, number) else f"#{number} {title}"
 
 
 class IssueQuerySet(models.QuerySet):
@@ -178,6 +191,15 @@ class Issue(models.Model):
     @property
     def is_withdrawn(self):
         return self.status == IssueStatus.WITHDRAWN
+
+    @property
+    def title_carries_number(self):
+        return title_carries_number(self.plain_title or self.title, self.number)
+
+    @property
+    def numbered_title(self):
+        """For page titles and lists: "#N title", or the title alone when it says N already."""
+        return numbered_title(self.plain_title or self.title, self.number)
 
 
 class Section(models.Model):

@@ -1,5 +1,6 @@
 """Checks shown to editors before publishing: blockers stop "Publish now", warnings advise."""
 
+import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
@@ -12,6 +13,20 @@ from issues.text.markdown import link_targets
 TRACKING_PREFIXES = ("utm_",)
 TRACKING_PARAMETERS = {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid"}
 ALLOWED_LINK_SCHEMES = {"http", "https", "mailto"}
+# RFC 3986: what a URL may hold as written; anything else must be percent-encoded.
+NOT_URL_CHARACTER = re.compile(r"[^A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]|%(?![0-9A-Fa-f]{2})")
+# Link texts that tell a reader nothing about where the link goes (compared case-insensitively).
+GENERIC_LINK_TEXTS = {
+    "here", "click here", "link", "this link", "this", "more", "read more", "learn more",
+    "source", "paper", "article", "website", "page", "post",
+    "这里", "点击这里", "点此", "此处", "链接", "原文", "阅读原文", "全文", "查看全文", "论文",
+    "文章", "网站", "服务",
+}  # fmt: skip
+# Punctuation that cannot start a link text, that cannot end one, and a space just inside a
+# quote or bracket: signs of a text cut from its sentence in the wrong place.
+STRAY_START = tuple(",.;:!?，。；：！？、”’」』）)]")
+STRAY_END = tuple(",;:，；：、“‘「『（([")
+SPACE_INSIDE_QUOTES = re.compile(r"[“‘「『（(\[]\s|\s[”’」』）)\]]")
 
 
 @dataclass(frozen=True)
@@ -35,6 +50,63 @@ def _places(issue, sections):
             number = f"{section_number}.{item_number}"
             yield _("item %(n)s title") % {"n": number}, item.title
             yield _("item %(n)s body") % {"n": number}, item.body
+
+
+def _url_checks(ref):
+    for url in dict.fromkeys(ref.urls):
+        bad = "".join(dict.fromkeys(match.group() for match in NOT_URL_CHARACTER.finditer(url)))
+        if bad:
+            yield Check(
+                "warning",
+                _("[%(n)s] %(url)s has characters that are not valid in a URL: %(chars)s.")
+                % {"n": ref.number, "url": url, "chars": " ".join(bad)},
+            )
+
+
+def _link_text_checks(ref):
+    for text in dict.fromkeys(ref.texts):
+        if not text:
+            yield Check(
+                "warning",
+                _("[%(n)s] %(url)s is cited with an empty link text.")
+                % {"n": ref.number, "url": ref.url},
+            )
+        elif text.casefold() in GENERIC_LINK_TEXTS:
+            yield Check(
+                "warning",
+                _("[%(n)s] The link text “%(text)s” says nothing about %(url)s.")
+                % {"n": ref.number, "text": text, "url": ref.url},
+            )
+        elif (
+            text.startswith(STRAY_START)
+            or text.endswith(STRAY_END)
+            or SPACE_INSIDE_QUOTES.search(text)
+        ):
+            yield Check(
+                "warning",
+                _("[%(n)s] The link text “%(text)s” has stray punctuation or spaces.")
+                % {"n": ref.number, "text": text},
+            )
+
+
+def _shared_text_checks(references):
+    """One link text naming different URLs: a reader cannot tell them apart."""
+    by_text = {}
+    for ref in references:
+        for text in dict.fromkeys(ref.texts):
+            if text:
+                by_text.setdefault(text.casefold(), {})[ref.number] = (text, ref.url)
+    for refs in by_text.values():
+        if len(refs) > 1:
+            text = next(iter(refs.values()))[0]
+            yield Check(
+                "warning",
+                _("The link text “%(text)s” is used for different URLs: %(refs)s.")
+                % {
+                    "text": text,
+                    "refs": ", ".join(f"[{n}] {url}" for n, (_text, url) in refs.items()),
+                },
+            )
 
 
 def issue_checks(*, issue, sections, rendered):
@@ -67,6 +139,8 @@ def issue_checks(*, issue, sections, rendered):
                         % {"n": ref.number, "url": url, "params": ", ".join(tracking)},
                     )
                 )
+        checks.extend(_url_checks(ref))
+        checks.extend(_link_text_checks(ref))
         texts = list(dict.fromkeys(text for text in ref.texts if text))
         if len(texts) > 1:
             checks.append(
@@ -76,6 +150,7 @@ def issue_checks(*, issue, sections, rendered):
                     % {"n": ref.number, "url": ref.url, "texts": " / ".join(texts)},
                 )
             )
+    checks.extend(_shared_text_checks(rendered.references))
     earlier = (
         Citation.objects.filter(
             reference__normalized_url__in=[ref.normalized_url for ref in rendered.references],

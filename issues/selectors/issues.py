@@ -30,6 +30,7 @@ def issue_for_page(*, number: int) -> Issue | None:
                 number=found,
                 title=getattr(issue, f"{side}_title"),
                 plain_title=getattr(issue, f"{side}_plain_title"),
+                language=getattr(issue, f"{side}_language"),
             )
         setattr(issue, side, neighbour)
     return issue

@@ -47,6 +47,7 @@ class Hit:
     rank: float
     pk: int
     text: str
+    language: str  # the issue's
     snippet: str = ""
 
 
@@ -185,9 +186,10 @@ def search(raw_query):
     for issue in issues:
         hits.append(
             Hit(
-                issue.number, issue.plain_title or issue.title, "issue", f"#{issue.number}",
+                issue.number, issue.numbered_title, "issue",
+                "" if issue.title_carries_number else f"#{issue.number}",
                 issue.plain_title or plain(issue.title), issue.get_absolute_url(),
-                issue.rank, issue.pk, issue.intro,
+                issue.rank, issue.pk, issue.intro, issue.language,
             )
         )  # fmt: skip
 
@@ -216,9 +218,9 @@ def search(raw_query):
         issue = section.issue
         hits.append(
             Hit(
-                issue.number, issue.plain_title or issue.title, "section", str(section.number),
+                issue.number, issue.numbered_title, "section", str(section.number),
                 plain(section.title), f"{issue.get_absolute_url()}#section-{section.number}",
-                section.rank, section.pk, section.text,
+                section.rank, section.pk, section.text, issue.language,
             )
         )  # fmt: skip
 
@@ -260,9 +262,9 @@ def search(raw_query):
         label = f"{item.section_number}.{item.number}"
         hits.append(
             Hit(
-                issue.number, issue.plain_title or issue.title, "item", label, plain(item.title),
+                issue.number, issue.numbered_title, "item", label, plain(item.title),
                 f"{issue.get_absolute_url()}#item-{item.section_number}-{item.number}",
-                item.rank, item.pk, item.body,
+                item.rank, item.pk, item.body, issue.language,
             )
         )  # fmt: skip
 

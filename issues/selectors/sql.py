@@ -77,6 +77,6 @@ def issue_page_sql(connection: BaseDatabaseWrapper) -> str:
     columns = ", ".join(
         neighbour.format(column=column, op=op, order=order) + f" AS {side}_{column}"
         for side, op, order in (("previous", "<", "DESC"), ("next", ">", "ASC"))
-        for column in ("number", "title", "plain_title")
+        for column in ("number", "title", "plain_title", "language")
     )
     return f"SELECT i.*, {columns} FROM {table} i WHERE i.number = %s"

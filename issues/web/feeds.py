@@ -20,7 +20,7 @@ class LatestIssuesFeed(Feed):
         return Issue.objects.published().order_by("-number")[:FEED_LENGTH]
 
     def item_title(self, item):
-        return f"#{item.number} {item.plain_title or item.title}"
+        return item.numbered_title
 
     def item_description(self, item):
         return item.rendered_html

@@ -1,10 +1,15 @@
 """Public pages: the home page with the archive, and each issue."""
 
+import re
+
 from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
 
 from issues.models import Issue
 from issues.selectors.issues import issue_article, issue_body_html, issue_for_page
@@ -15,9 +20,20 @@ from issues.services.moderation import ReportLimitReached, client_hash, report_c
 from issues.web.caching import PAGE_NUMBER, cache_public_page
 from issues.web.client import client_address, client_key
 from issues.web.forms import ReportForm
+from issues.web.meta import issue_meta
 
 ARCHIVE_FIELDS = ("number", "title", "plain_title", "published_at", "language")
 SEARCH_PAGE_SIZE = 20
+
+
+_PRE = re.compile(r"<pre(?=[\s>])(?![^>]*\btabindex=)")
+
+
+def focusable_code_blocks(html):
+    """Code blocks scroll sideways on narrow screens: a tabindex lets keyboards reach and scroll
+    them (axe: scrollable-region-focusable). Done here, on the way out, for whatever the
+    renderer made."""
+    return _PRE.sub('<pre tabindex="0"', html)
 
 
 def can_preview(user):
@@ -42,7 +58,28 @@ def home(request):
     except InvalidPage as error:
         # Not the nearest page, as get_page() would give: each made-up number a page of its own.
         raise Http404("The archive has no such page.") from error
-    return render(request, "issues/home.html", {"latest": latest, "page": page})
+    intro_html = focusable_code_blocks(latest.rendered_intro) if latest else ""
+    context = {"latest": latest, "intro_html": intro_html, "page": page}
+    return render(request, "issues/home.html", context)
+
+
+def issue_page(request, template, context, *, issue, status=200):
+    """An issue's page speaks the issue's language, whatever the browser's: site pages follow
+    the browser, but menus and labels inside a Chinese issue are Chinese."""
+    with translation.override(issue.language):
+        response = render(request, template, context, status=status)
+    response["Content-Language"] = issue.language
+    return response
+
+
+@csrf_exempt
+def language_switch(request):
+    """Django's set_language, reached from the switch on cached pages, which can carry no
+    per-visitor CSRF token; it only sets the visitor's own language cookie. Browsers say when
+    a form was posted from another site, and such posts are refused."""
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        return HttpResponseForbidden("The language is switched from Digest's own pages.")
+    return set_language(request)
 
 
 def shared_preview(request, token):
@@ -51,12 +88,15 @@ def shared_preview(request, token):
         raise Http404("No issue is shared under this link.")
     issue = get_object_or_404(Issue, share_token=token)
     if issue.is_withdrawn:
-        return render(request, "issues/gone.html", {"issue": issue}, status=410)
-    body_html = issue_body_html(issue=issue, rendered=issue_article(issue=issue))
-    response = render(
+        return issue_page(request, "issues/gone.html", {"issue": issue}, issue=issue, status=410)
+    body_html = focusable_code_blocks(
+        issue_body_html(issue=issue, rendered=issue_article(issue=issue))
+    )
+    response = issue_page(
         request,
         "issues/detail.html",
         {"issue": issue, "body_html": body_html, "is_preview": True, "is_shared": True},
+        issue=issue,
     )
     add_never_cache_headers(response)
     response["X-Robots-Tag"] = "noindex, nofollow"
@@ -70,7 +110,7 @@ def issue_detail(request, number):
     if issue is None:
         raise Http404("No issue has this number.")
     if issue.is_withdrawn:
-        return render(request, "issues/gone.html", {"issue": issue}, status=410)
+        return issue_page(request, "issues/gone.html", {"issue": issue}, issue=issue, status=410)
     is_preview = not issue.is_published
     if is_preview and not can_preview(request.user):
         raise Http404("No published issue has this number.")
@@ -80,6 +120,7 @@ def issue_detail(request, number):
         if not issue.rendered_html:
             issue_render(issue=issue)
         body_html = issue.rendered_html
+    body_html = focusable_code_blocks(body_html)
     context = {
         "issue": issue,
         "body_html": body_html,
@@ -87,7 +128,9 @@ def issue_detail(request, number):
         "previous": issue.previous,
         "next": issue.next,
     }
-    response = render(request, "issues/detail.html", context)
+    if not is_preview:
+        context["meta"] = issue_meta(request=request, issue=issue, body_html=body_html)
+    response = issue_page(request, "issues/detail.html", context, issue=issue)
     if is_preview:
         add_never_cache_headers(response)
     return response

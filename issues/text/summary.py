@@ -1,0 +1,30 @@
+"""Plain-text summaries of Markdown: what a link preview or a search engine shows of an issue."""
+
+import re
+
+from issues.text.markdown import inline_html_text, render_markdown
+
+# A sentence ends at 。！？ (no space follows in Chinese) or at . ! ? followed by a space or
+# the end of the text, unless the full stop closes one of these abbreviations.
+_END = re.compile(r"[。！？]|[.!?](?=\s|$)")
+_ABBREVIATIONS = {"e.g", "i.e", "etc", "vs", "cf", "al", "dr", "mr", "mrs", "ms", "no", "fig"}
+
+
+def first_sentence(markdown_text, *, limit=200):
+    """The first sentence of a Markdown text as plain text, cut at `limit` characters."""
+    text = " ".join(inline_html_text(render_markdown(markdown_text)).split())
+    sentence = text
+    for end in _END.finditer(text):
+        if end.group() == ".":
+            word = text[: end.start()].rsplit(" ", 1)[-1].lower()
+            if word in _ABBREVIATIONS:
+                continue
+        sentence = text[: end.end()]
+        break
+    if len(sentence) > limit:
+        cut = sentence[: limit - 1]
+        # Cut Latin text at a space; Chinese text has none and may be cut anywhere.
+        if " " in cut[limit // 2 :]:
+            cut = cut.rsplit(" ", 1)[0]
+        sentence = cut.rstrip(" ,;:，；：、") + "…"
+    return sentence
