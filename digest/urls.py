@@ -24,5 +24,6 @@ urlpatterns = [
         name="django.contrib.sitemaps.views.sitemap",
     ),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("delivery.urls")),
     path("", include("issues.urls")),
 ]

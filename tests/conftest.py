@@ -37,6 +37,7 @@ def fast_password_hashing(settings):
 
 
 from tests.browser import browser, page  # noqa: E402, F401  (fixtures)
+from tests.delivery_helpers import smtp_server, smtp_settings  # noqa: E402, F401  (fixtures)
 
 
 @pytest.fixture(autouse=True)
@@ -47,3 +48,15 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def immediate_tasks(settings):
+    """Tasks run inside the test that enqueues them; tests of the workers themselves choose
+    the database backend (and real `db_worker` processes) explicitly."""
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": ["default", "delivery"],
+        }
+    }
