@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format messages bench loadtest
+.PHONY: install run test lint format messages bench bench-delivery loadtest
 
 install: $(VENV)/.installed
 
@@ -15,11 +15,16 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
+# gunicorn and a task worker (sends, confirmation mail) side by side; Ctrl-C stops both.
+# Mail is written to ./mail/ (one file per connection), nothing leaves the machine.
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
-	@echo "Serving on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
-	$(VENV)/bin/gunicorn digest.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile -
+	@mkdir -p mail
+	@echo "Serving on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/); mail goes to ./mail/"
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(PY) manage.py db_worker --queue-name '*' & \
+	  $(VENV)/bin/gunicorn digest.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile -
 
 test: install
 	$(PY) manage.py makemigrations --check --dry-run
@@ -47,3 +52,9 @@ bench: install
 # LOADTEST_DURATION=seconds (default 60); LOADTEST_FAULT=1 restarts PostgreSQL mid-run (root).
 loadtest: install
 	$(PY) bench/loadtest.py
+
+# Sending at 100,000 subscribers on PostgreSQL (DATABASE_URL, or a throwaway cluster as root):
+# queueing time, 2 db_workers into Postfix's smtp-sink against a raw smtplib loop, worker memory,
+# the subscribers admin and the send page. Appends to bench/RESULTS.md.
+bench-delivery: install
+	$(PY) bench/delivery.py

@@ -93,9 +93,10 @@ class Send(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         DONE = "done", _("Done")
 
+    # An issue replaced by an import (`import_issue --replace`, `make run`) takes its send along.
     issue = models.OneToOneField(
         "issues.Issue",
-        on_delete=models.PROTECT,
+        on_delete=models.CASCADE,
         related_name="send",
         verbose_name=_("issue"),
         help_text=_("An issue is sent once: a second send of the same issue is refused."),

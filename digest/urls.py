@@ -1,5 +1,6 @@
 """Digest's URLs: the public site, the admin, and the staff-only markdownx endpoints."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
@@ -27,3 +28,7 @@ urlpatterns = [
     path("", include("delivery.urls")),
     path("", include("issues.urls")),
 ]
+
+if settings.ANYMAIL.get("WEBHOOK_SECRET"):
+    # The ESP's tracking webhooks (bounces, complaints), behind anymail's basic-auth secret.
+    urlpatterns.insert(0, path("anymail/", include("anymail.urls")))

@@ -1,12 +1,20 @@
 """Helpers for the delivery tests: a real SMTP server on loopback, and running queued tasks."""
 
+import base64
+import json
+import logging
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from email import message_from_bytes, policy
 
 import pytest
+
+# aiosmtpd logs every command at INFO: thousands of lines per send.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 DB_TASKS = {
     "default": {
@@ -29,12 +37,15 @@ def free_port():
 
 
 class Mailbox:
-    """What an aiosmtpd server received: parsed messages, per recipient."""
+    """What an aiosmtpd server received, per recipient; parsed only when a test asks.
+
+    The SMTP handler only appends (a lock held for a moment), so a test polling the mailbox
+    never slows the server down.
+    """
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.messages = []  # (recipients, email.message.EmailMessage)
-        self.arrivals = []  # (time.time() when accepted, recipients, subject)
+        self.arrivals = []  # (time.time() when accepted, recipients in lower case, subject, raw)
         self.reject = {}  # address -> SMTP answer such as "550 no such user"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -45,24 +56,37 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        message = message_from_bytes(envelope.original_content, policy=policy.default)
+        raw = envelope.original_content
+        head = raw.split(b"\r\n\r\n", 1)[0]
+        subject = message_from_bytes(head + b"\r\n\r\n", policy=policy.default)["Subject"]
+        entry = (time.time(), [r.lower() for r in envelope.rcpt_tos], str(subject or ""), raw)
         with self.lock:
-            self.messages.append((list(envelope.rcpt_tos), message))
-            self.arrivals.append((time.time(), list(envelope.rcpt_tos), str(message["Subject"])))
+            self.arrivals.append(entry)
         return "250 Message accepted for delivery"
 
-    def for_address(self, address):
+    @property
+    def messages(self):
         with self.lock:
-            return [m for rcpts, m in self.messages if address.lower() in map(str.lower, rcpts)]
+            entries = list(self.arrivals)
+        return [
+            (rcpts, message_from_bytes(raw, policy=policy.default))
+            for _t, rcpts, _s, raw in entries
+        ]
+
+    def for_address(self, address):
+        address = address.lower()
+        with self.lock:
+            entries = [raw for _t, rcpts, _s, raw in self.arrivals if address in rcpts]
+        return [message_from_bytes(raw, policy=policy.default) for raw in entries]
 
     def count_by_recipient(self, subject_prefix=""):
-        counts = {}
         with self.lock:
-            for rcpts, message in self.messages:
-                if not str(message["Subject"]).startswith(subject_prefix):
-                    continue
+            entries = [(rcpts, subject) for _t, rcpts, subject, _raw in self.arrivals]
+        counts = {}
+        for rcpts, subject in entries:
+            if subject.startswith(subject_prefix):
                 for rcpt in rcpts:
-                    counts[rcpt.lower()] = counts.get(rcpt.lower(), 0) + 1
+                    counts[rcpt] = counts.get(rcpt, 0) + 1
         return counts
 
 
@@ -77,7 +101,11 @@ class SMTPServer:
         from aiosmtpd.controller import Controller
 
         self.controller = Controller(
-            self.mailbox, hostname="127.0.0.1", port=self.port, ready_timeout=10
+            self.mailbox,
+            hostname="127.0.0.1",
+            port=self.port,
+            ready_timeout=10,
+            server_hostname="localhost",  # never socket.getfqdn() per connection (a DNS wait)
         )
         self.controller.start()
 
@@ -133,3 +161,57 @@ def links(text):
 def body_text(message, subtype="plain"):
     part = message.get_body(preferencelist=(subtype,))
     return part.get_content() if part is not None else ""
+
+
+class SMTPProcess:
+    """tests/smtp_server.py in its own process (so the test's own work never slows it down),
+    stoppable and startable on the same port; the mailbox is its JSON-lines file."""
+
+    def __init__(self, folder, port=None):
+        self.port = port or free_port()
+        self.path = folder / "mailbox.jsonl"
+        self.path.touch()
+        self.process = None
+        self._offset, self._records = 0, []
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [sys.executable, str(__import__("pathlib").Path(__file__).with_name("smtp_server.py")),
+             str(self.port), str(self.path)],
+            stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert self.process.stdout.readline().strip() == "ready"
+
+    def stop(self):
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+            self.process = None
+
+    def records(self):
+        with self.path.open("rb") as file:
+            file.seek(self._offset)
+            data = file.read()
+        complete = data[: data.rfind(b"\n") + 1]
+        self._offset += len(complete)
+        self._records += [json.loads(line) for line in complete.splitlines() if line]
+        return self._records
+
+    def count_by_recipient(self, subject_prefix=""):
+        counts = {}
+        for record in self.records():
+            if record["subject"].startswith(subject_prefix):
+                for rcpt in record["rcpts"]:
+                    counts[rcpt] = counts.get(rcpt, 0) + 1
+        return counts
+
+    def for_address(self, address):
+        address = address.lower()
+        return [
+            message_from_bytes(base64.b64decode(r["raw"]), policy=policy.default)
+            for r in self.records()
+            if address in r["rcpts"]
+        ]
+
+    def arrivals(self):
+        return [(r["time"], r["rcpts"], r["subject"]) for r in self.records()]

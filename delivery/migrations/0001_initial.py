@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
                 ('last_claim_at', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('watchdog_due_at', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='sent by')),
-                ('issue', models.OneToOneField(help_text='An issue is sent once: a second send of the same issue is refused.', on_delete=django.db.models.deletion.PROTECT, related_name='send', to='issues.issue', verbose_name='issue')),
+                ('issue', models.OneToOneField(help_text='An issue is sent once: a second send of the same issue is refused.', on_delete=django.db.models.deletion.CASCADE, related_name='send', to='issues.issue', verbose_name='issue')),
             ],
             options={
                 'verbose_name': 'send',
