@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run dev test lint format messages bench bench-imports loadtest mutation mutation-interchange
+.PHONY: install run dev test lint format messages bench bench-imports bench-delivery loadtest mutation mutation-interchange
 
 install: $(VENV)/.installed
 
@@ -17,24 +17,27 @@ $(VENV)/.installed: pyproject.toml
 
 # `make run` serves as readers will see it: DEBUG off (Digest's own error pages), static files
 # collected and served by WhiteNoise, a secret key made once into .secret-key (git-ignored), plain
-# HTTP on loopback, moderators' emails on the console. `make dev` serves with DEBUG on and reloads
-# on change.
+# HTTP on loopback, and a task worker beside gunicorn (sends, confirmation and moderators' mail);
+# mail is written to ./mail/ (one file per connection), nothing leaves the machine; Ctrl-C stops
+# both. `make dev` serves with DEBUG on and reloads on change.
 run: export DJANGO_DEBUG = false
 run: export DJANGO_SECRET_KEY_FILE = $(CURDIR)/.secret-key
 run: export DJANGO_ALLOWED_HOSTS = 127.0.0.1,localhost,[::1],$(HOST)
 run: export DJANGO_SECURE_SSL_REDIRECT = false
 run: export DJANGO_SECURE_COOKIES = false
 run: export DJANGO_HSTS_SECONDS = 0
-run: export DJANGO_BEHIND_PROXY = false
 run: export DIGEST_REQUEST_LOG = false
-run: export DJANGO_EMAIL_BACKEND = django.core.mail.backends.console.EmailBackend
+run: export DJANGO_EMAIL_BACKEND = django.core.mail.backends.filebased.EmailBackend
 run dev: export DIGEST_SITE_URL = http://$(HOST):$(PORT)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py load_demo
-	@echo "Serving on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
-	$(VENV)/bin/gunicorn digest.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile -
+	@mkdir -p mail
+	@echo "Serving on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/); mail goes to ./mail/"
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(PY) manage.py db_worker --queue-name '*' & \
+	  $(VENV)/bin/gunicorn digest.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile -
 
 dev: install
 	$(PY) manage.py migrate --noinput
@@ -50,7 +53,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/mypy issues digest
+	$(VENV)/bin/mypy issues delivery digest
 
 format: install
 	$(VENV)/bin/ruff format .
@@ -91,3 +94,9 @@ mutation: install
 	$(PY) -c "import json; s = json.load(open('mutants/mutmut-cicd-stats.json')); \
 	done = s['killed'] + s['survived']; \
 	print(f\"killed {s['killed']} of {done} ({100 * s['killed'] / max(done, 1):.0f} %), {s}\")"
+
+# Sending at 100,000 subscribers on PostgreSQL (DATABASE_URL, or a throwaway cluster as root):
+# queueing time, 2 db_workers into Postfix's smtp-sink against a raw smtplib loop, worker memory,
+# the subscribers admin and the send page. Appends to bench/RESULTS.md.
+bench-delivery: install
+	$(PY) bench/delivery.py

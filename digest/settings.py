@@ -54,7 +54,11 @@ INSTALLED_APPS = [
     "markdownx",
     "csp",
     "axes",
+    "anymail",
+    "django_tasks",
+    "django_tasks_db",
     "issues",
+    "delivery",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +114,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Reuse connections, but check them first so a restarted server is survived.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web and the task workers share one file: WAL lets readers run beside the writer,
+    # IMMEDIATE takes the write lock when a transaction starts (no upgrade deadlocks), and a
+    # writer waits for the lock instead of failing at once.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
+        ),
+    }
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://digest")}
 # Public pages are cached whole (issues.caching); off only to measure or debug.
@@ -162,15 +177,47 @@ ARCHIVE_PAGE_SIZE = 20
 DIGEST_REPORTS_PER_HOUR = env.int("DIGEST_REPORTS_PER_HOUR", default=5)
 DIGEST_AUTO_HIDE_AFTER_REPORTS = env.int("DIGEST_AUTO_HIDE_AFTER_REPORTS", default=0)
 
-EMAIL_BACKEND = env.str(
-    "DJANGO_EMAIL_BACKEND",
-    default="django.core.mail.backends.console.EmailBackend"
-    if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend",
-)
+# Mail: EMAIL_URL (smtp://user:pass@host:587, smtp+tls://…, smtp+ssl://…, consolemail://,
+# filemail:////absolute/folder) or, for an ESP through django-anymail, DJANGO_EMAIL_BACKEND
+# (e.g. anymail.backends.amazon_ses.EmailBackend) with its ANYMAIL_* settings. In development,
+# mail is written to files in MAIL_DIR (./mail/), one file per connection.
+MAIL_DIR = env.path("DIGEST_MAIL_DIR", default=BASE_DIR / "mail")
+EMAIL_FILE_PATH = str(MAIL_DIR)  # where the file backend writes (make run)
+if env.str("EMAIL_URL", default=""):
+    globals().update(env.email_url("EMAIL_URL"))
+elif DEBUG and not env.str("DJANGO_EMAIL_BACKEND", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(MAIL_DIR)
+else:
+    EMAIL_BACKEND = env.str(
+        "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend"
+    )
+    EMAIL_HOST = env.str("DJANGO_EMAIL_HOST", default="localhost")
+    EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="digest@localhost")
-EMAIL_HOST = env.str("DJANGO_EMAIL_HOST", default="localhost")
-EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=25)
+# A mail server that accepts and never answers must not hold a worker for long.
+EMAIL_TIMEOUT = env.int("DJANGO_EMAIL_TIMEOUT", default=10)
+ANYMAIL = {
+    # Basic-auth "user:password" that the ESP's tracking webhook must present.
+    "WEBHOOK_SECRET": env.str("DIGEST_ANYMAIL_WEBHOOK_SECRET", default="") or None,
+}
+
+# Background work (django-tasks, database backend): `manage.py db_worker` runs it.
+TASKS = {
+    "default": {
+        "BACKEND": env.str("DIGEST_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default", "delivery"],
+    }
+}
+# Newsletter sending: messages per second across all workers (0: no limit), messages one
+# task claims at once, and how long a claim holds before another worker may take the rows.
+DIGEST_SEND_RATE = env.float("DIGEST_SEND_RATE", default=50)
+DIGEST_SEND_BATCH = env.int("DIGEST_SEND_BATCH", default=50)
+DIGEST_SEND_LEASE_SECONDS = env.int("DIGEST_SEND_LEASE_SECONDS", default=60)
+DIGEST_SEND_WORKERS = env.int("DIGEST_SEND_WORKERS", default=2)
+DIGEST_SUBSCRIBES_PER_HOUR = env.int("DIGEST_SUBSCRIBES_PER_HOUR", default=5)
+# How long a confirmation link works.
+DIGEST_CONFIRM_DAYS = env.int("DIGEST_CONFIRM_DAYS", default=7)
 
 # The markdownx live preview renders through the same function as the public pages.
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "issues.text.markdown.render_markdown"

@@ -1,5 +1,6 @@
 """Digest's URLs: the public site, the admin, and the staff-only markdownx endpoints."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
@@ -24,5 +25,10 @@ urlpatterns = [
         name="django.contrib.sitemaps.views.sitemap",
     ),
     path("i18n/setlang/", views.language_switch, name="set_language"),
+    path("", include("delivery.urls")),
     path("", include("issues.web.urls")),
 ]
+
+if settings.ANYMAIL.get("WEBHOOK_SECRET"):
+    # The ESP's tracking webhooks (bounces, complaints), behind anymail's basic-auth secret.
+    urlpatterns.insert(0, path("anymail/", include("anymail.urls")))

@@ -49,6 +49,7 @@ def fast_password_hashing(settings):
 
 
 from tests.browser import browser, page  # noqa: E402, F401  (fixtures)
+from tests.delivery_helpers import smtp_server, smtp_settings  # noqa: E402, F401  (fixtures)
 
 
 @pytest.fixture(autouse=True)
@@ -74,3 +75,15 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
     if database["ENGINE"] == "django.db.backends.sqlite3":
         folder = tmp_path_factory.mktemp("sqlite")
         database.setdefault("TEST", {})["NAME"] = str(folder / "test.sqlite3")
+
+
+@pytest.fixture(autouse=True)
+def immediate_tasks(settings):
+    """Tasks run inside the test that enqueues them; tests of the workers themselves choose
+    the database backend (and real `db_worker` processes) explicitly."""
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": ["default", "delivery"],
+        }
+    }

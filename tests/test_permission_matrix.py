@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver
 from reversion.models import Version
 
+from delivery.models import Delivery, Send, Subscriber
 from issues.models import Issue, Item, ModerationAction, Reference, Report, Section
 from tests.factories import make_issue, make_user
 
@@ -32,7 +33,13 @@ def walk(patterns, prefix=""):
 ROUTES = sorted(set(walk(get_resolver().url_patterns)))
 
 # What each role may do, as the Editors and Moderators groups promise (README).
-EDITOR = {"issue": "vacd", "reference": "vcd"}  # view, add, change, delete
+EDITOR = {
+    "issue": "vacd",
+    "reference": "vcd",
+    "subscriber": "vacd",
+    "send": "v",
+    "delivery": "v",
+}  # view, add, change, delete
 MODERATOR = {"issue": "v", "report": "v", "moderationaction": "v"}
 NO_ADD = {
     "reference",
@@ -43,6 +50,9 @@ NO_ADD = {
     "accessfailurelog",
 }
 NO_CHANGE = {"report", "moderationaction"}  # read-only: view only, even for superusers
+# Records nobody writes through the admin: sends and deliveries (the send pages steer them),
+# django-tasks-db's task results.
+READ_ONLY = {"send", "delivery", "dbtaskresult"}
 SUPERUSER_ONLY_DELETE = {"report", "moderationaction"}
 
 
@@ -51,6 +61,8 @@ def model_allows(role, model, action):
     if role not in STAFF:
         return False
     if action == "a" and model in NO_ADD:
+        return False
+    if action in "acd" and model in READ_ONLY:
         return False
     if role == "superuser":
         return True
@@ -70,6 +82,7 @@ def admin_model_view(role, model, view):
         return LOGIN
     action = {"changelist": "v", "add": "a", "history": "v", "delete": "d", "change": "v"}[view]
     if view == "change" and model in (
+        *READ_ONLY,
         "report",
         "moderationaction",
         "accessattempt",
@@ -81,6 +94,11 @@ def admin_model_view(role, model, view):
 
 
 def publisher(role):
+    return role in ("editor", "superuser")
+
+
+def sender(role):
+    """Who may send issues and read subscribers' addresses (delivery permissions)."""
     return role in ("editor", "superuser")
 
 
@@ -122,7 +140,14 @@ def expected(route, role):
             200 if role == "superuser" else 403,
             role != "superuser",
         ),
-        "admin/^(?P<app_label>auth|axes|issues)/$": (200, True),  # the issues app: all staff see it
+        "admin/delivery/send/<int:send_id>/control/": (405 if sender(role) else 403, True),
+        "admin/delivery/send/<int:send_id>/progress.json": (200 if sender(role) else 403, True),
+        "admin/delivery/send/<int:send_id>/progress/": (200 if sender(role) else 403, True),
+        "admin/delivery/send/issue/<int:number>/": (200 if sender(role) else 403, True),
+        "admin/delivery/subscriber/export/": (200 if sender(role) else 403, True),
+        "admin/delivery/subscriber/import/": (200 if sender(role) else 403, True),
+        # The issues app: all staff see it.
+        "admin/^(?P<app_label>auth|axes|django_tasks_database|issues|delivery)/$": (200, True),
         "admin/(?P<url>.*)$": (404, True),
         "healthz": (200, True),
         "markdownx/markdownify/": (405 if staff else 403, not staff),
@@ -137,6 +162,10 @@ def expected(route, role):
         "search/": (200, True),
         "feed/": (200, True),
         "feed/atom/": (200, True),
+        "subscribe/": (200, True),
+        "subscribe/thanks/": (200, True),
+        "subscribe/confirm/<str:token>/": (200, True),
+        "unsubscribe/<str:token>/": (400, True),  # the world's token is not a valid one
     }
     if route in custom:
         return custom[route]
@@ -158,8 +187,15 @@ def expected(route, role):
 
 
 @pytest.fixture
-def world(db):
+def world(db, settings):
     """One of everything a URL can point at."""
+    # As in production: django-tasks-db's admin reads tasks through the configured backend.
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_db.DatabaseBackend",
+            "QUEUES": ["default", "delivery"],
+        }
+    }
     issue = make_issue(number=1, sections=[("S", "", [("A", "[a](https://a.example)")])])
     draft = make_issue(number=2, published=False)
     draft.share_token = "s" * 43
@@ -179,10 +215,30 @@ def world(db):
         action="dismiss_reports", issue=issue, target="t", status_before="p", status_after="p"
     )
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from delivery.models import Delivery, Send, Subscriber
+
+    subscriber = Subscriber.objects.create(
+        email="Reader@example.org", email_key="reader@example.org", status="confirmed"
+    )
+    send = Send.objects.create(issue=issue, subject="s", html="", text="", total=1)
+    delivery = Delivery.objects.create(send=send, subscriber=subscriber, run_after=timezone.now())
+    task_result = DBTaskResult.objects.create(
+        args_kwargs={"args": [1], "kwargs": {}},
+        task_path="issues.tasks.notify_moderators",
+        backend_name="default",
+        run_after=timezone.now(),
+    )
 
     objects = {
         "issue": issue.pk,
         "reference": Reference.objects.get().pk,
+        "subscriber": subscriber.pk,
+        "send": send.pk,
+        "delivery": delivery.pk,
+        "dbtaskresult": task_result.pk,
         "report": report.pk,
         "moderationaction": action.pk,
         "user": users["reader"].pk,
@@ -217,6 +273,7 @@ def concrete(route, world):
         "<str:fmt>": "text",
         "<int:version_id>": str(world["version"]),
         "<int:number>": "1",
+        "<int:send_id>": str(objects["send"]),
         "<str:token>": "s" * 43,
         "<path:content_type_id>": str(ContentType.objects.get_for_model(Issue).pk),
     }
@@ -225,7 +282,7 @@ def concrete(route, world):
         url = url.replace("<path:object_id>", str(objects["issue"]))
     for placeholder, value in values.items():
         url = url.replace(placeholder, value, 1)
-    url = url.replace("^(?P<app_label>auth|axes|issues)/$", "issues/")
+    url = re.sub(r"\^\(\?P<app_label>[^)]*\)/\$", "issues/", url)
     url = url.replace("(?P<url>.*)$", "no/such/page/")
     query = {"report/": "?issue=1&item=1.1", "search/": "?q=A", "i18n/setlang/": ""}.get(route, "")
     return "/" + url + query
@@ -258,6 +315,9 @@ def snapshot():
             )
         ),
         sorted(Version.objects.values_list("pk", flat=True)),
+        list(Subscriber.objects.values_list("pk", "email", "email_key", "status")),
+        list(Send.objects.values_list("pk", "state")),
+        list(Delivery.objects.values_list("pk", "status")),
     ]
     return hashlib.sha256(repr(rows).encode()).hexdigest()
 

@@ -81,9 +81,11 @@ def report_create(*, issue, item, reason, note, contact_email, client):
         notified_at__gte=timezone.now() - NOTIFY_INTERVAL
     )
     if not recently_notified.exists():
-        # After commit, and never at the report's expense: a mail server that is down must not
-        # turn a reader's report into an error or lose it.
-        transaction.on_commit(lambda: _notify_moderators(report))
+        # After commit, and never at the report's expense: the mail goes out from a task worker,
+        # so a mail server that is down or slow can neither fail nor hold a reader's request.
+        from issues.tasks import notify_moderators
+
+        transaction.on_commit(lambda: notify_moderators.enqueue(report.pk))
     threshold = settings.DIGEST_AUTO_HIDE_AFTER_REPORTS
     if item and threshold and not item.is_removed:
         distinct_clients = (
@@ -104,7 +106,7 @@ def report_create(*, issue, item, reason, note, contact_email, client):
     return report
 
 
-def _notify_moderators(report):
+def moderators_notify(*, report):
     """Email the moderators about a new report; record when, or log why not."""
     User = get_user_model()
     recipients = list(
