@@ -44,7 +44,7 @@ def shared_preview(request, token):
     issue = get_object_or_404(Issue, share_token=token)
     if issue.is_withdrawn:
         return render(request, "issues/gone.html", {"issue": issue}, status=410)
-    body_html = issue_body_html(issue=issue, rendered=issue_article(issue=issue))
+    body_html = issue_body_html(issue=issue, rendered=issue_article(issue=issue), reportable=False)
     response = render(
         request,
         "issues/detail.html",
@@ -67,7 +67,9 @@ def issue_detail(request, number):
     if is_preview and not can_preview(request.user):
         raise Http404("No published issue has this number.")
     if is_preview:
-        body_html = issue_body_html(issue=issue, rendered=issue_article(issue=issue))
+        body_html = issue_body_html(
+            issue=issue, rendered=issue_article(issue=issue), reportable=False
+        )
     else:
         if not issue.rendered_html:
             issue_render(issue=issue)
