@@ -1,0 +1,104 @@
+"""The editor's workspace in a real browser (issue 13): nothing lost, fast at size, fits."""
+
+import pytest
+
+from issues.models import Issue
+from tests.factories import make_issue, make_user
+from tests.test_browser_editor import PASSWORD, log_in
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+INTRO = "#id_intro"
+
+
+@pytest.fixture
+def issue():
+    make_user("editor", staff=True, groups=["Editors"], password=PASSWORD)
+    return make_issue(
+        number=7,
+        published=False,
+        intro="The intro.",
+        sections=[("News", "", [("Paper A", "[a](https://a.example)")])],
+    )
+
+
+def change_url(live_server, issue):
+    return f"{live_server.url}/admin/issues/issue/{issue.pk}/change/"
+
+
+def test_unsaved_changes_warn_before_leaving_but_not_after_saving(live_server, page, issue):
+    log_in(page, live_server, "editor")
+    page.goto(change_url(live_server, issue))
+    dialogs = []
+
+    def answer(dialog):
+        dialogs.append(dialog.type)
+        dialog.dismiss()  # stay on the page
+
+    page.on("dialog", answer)
+    # Nothing typed yet: leaving is silent.
+    page.click(".object-tools a:has-text('Revisions')")
+    page.wait_for_url("**/revisions/")
+    assert dialogs == []
+    page.go_back()
+    page.wait_for_selector(INTRO)
+
+    page.locator(INTRO).click()
+    page.keyboard.type(" More text.")
+    page.click(".object-tools a:has-text('Revisions')", no_wait_after=True)
+    page.wait_for_timeout(500)
+    assert dialogs == ["beforeunload"]
+    assert page.url == change_url(live_server, issue)
+    assert page.input_value(INTRO).endswith("More text.")
+
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+    assert dialogs == ["beforeunload"]
+    issue.refresh_from_db()
+    assert issue.intro == "The intro. More text."
+
+
+def test_a_local_copy_is_offered_after_a_closed_tab_without_weakening_conflicts(
+    live_server, browser, page, issue
+):
+    log_in(page, live_server, "editor")
+    page.goto(change_url(live_server, issue))
+    version = page.input_value("input[name=loaded_version]")
+    page.locator(INTRO).click()
+    page.keyboard.type(" Typed, never saved.")
+    page.wait_for_function("() => Object.keys(localStorage).some(k => k.startsWith('digest:'))")
+    page.close(run_before_unload=False)  # the tab is gone, as after a crash
+
+    again = page.context.new_page()
+    again.goto(change_url(live_server, issue))
+    offer = again.locator(".draft-offer")
+    assert "kept a copy of changes you had not saved" in offer.inner_text()
+    assert again.input_value(INTRO) == "The intro."
+    offer.locator("button.draft-restore").click()
+    assert again.input_value(INTRO) == "The intro. Typed, never saved."
+    assert again.input_value("input[name=loaded_version]") == version
+
+    # Someone saves meanwhile: the restored text is still refused, not saved over theirs.
+    Issue.objects.filter(pk=issue.pk).update(edit_version=5)
+    again.click("input[name=_continue]")
+    again.locator(".errornote").wait_for()
+    issue.refresh_from_db()
+    assert issue.intro == "The intro."
+    assert again.input_value(INTRO) == "The intro. Typed, never saved."
+
+
+def test_a_saved_copy_is_not_offered_again(live_server, page, issue):
+    log_in(page, live_server, "editor")
+    page.goto(change_url(live_server, issue))
+    page.locator(INTRO).click()
+    page.keyboard.type(" Saved.")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+    assert page.locator(".draft-offer").count() == 0
+    page.reload()
+    assert page.locator(".draft-offer").count() == 0
+    stored = page.evaluate("() => Object.keys(localStorage)")
+    assert not [key for key in stored if key.startswith("digest:")], stored
