@@ -102,3 +102,29 @@ def test_a_saved_copy_is_not_offered_again(live_server, page, issue):
     assert page.locator(".draft-offer").count() == 0
     stored = page.evaluate("() => Object.keys(localStorage)")
     assert not [key for key in stored if key.startswith("digest:")], stored
+
+
+def test_folding_jumping_and_previews_on_demand(live_server, page, issue):
+    log_in(page, live_server, "editor")
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if "markdownify" in r.url else None)
+    page.goto(change_url(live_server, issue))
+    page.wait_for_load_state("networkidle")
+    assert posts == []  # no preview requested for any field on load
+
+    item = page.locator("#sections-0-items-0")
+    item.locator(":scope > h3 .fold-toggle").click()
+    assert not item.locator("textarea").is_visible()
+    page.reload()
+    assert not page.locator("#sections-0-items-0 textarea").is_visible()  # remembered
+
+    # The panel's contents open the item and jump to it.
+    page.click("a.toc-link[href='#sections-0-items-0']")
+    body = page.locator("[name='sections-0-items-0-body']")
+    assert body.is_visible()
+    body.focus()
+    page.locator("#sections-0-items-0 .markdownx-preview a").first.wait_for()
+    assert len(posts) == 1
+    page.click("button[data-fold-all='collapse']")
+    assert not body.is_visible()
+    assert page.locator("[name='sections-0-title']").is_visible()

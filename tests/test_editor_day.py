@@ -232,3 +232,39 @@ class TestSmallThings:
         client.force_login(moderator)
         text = soup_of(client.get("/admin/issues/report/")).get_text(" ", strip=True)
         assert "Item 1.2 “Paper B” in issue #10" in text
+
+
+class TestBigIssues:
+    def test_change_page_queries_do_not_grow_with_items(
+        self, editor_client, django_assert_num_queries
+    ):
+        """Guards the change page (form, inlines, panel, removals) against an N+1 over items."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from tests.factories import make_big_issue
+
+        small = make_big_issue(items=3, number=30, published=False)
+        big = make_big_issue(items=60, number=31, published=False)
+        for issue in (small, big):
+            editor_client.get(change_url(issue))  # the panel is kept after the first view
+        with CaptureQueriesContext(connection) as queries:
+            assert editor_client.get(change_url(small)).status_code == 200
+        with django_assert_num_queries(len(queries)):
+            assert editor_client.get(change_url(big)).status_code == 200
+
+    def test_the_panel_is_computed_when_saved_not_when_viewed(self, editor_client):
+        from django.core.cache import cache
+
+        issue = make_issue(number=32, published=False, sections=[("S", "", [("A", "a")])])
+        data = form_data(editor_client.get(change_url(issue)))
+        data["sections-0-items-0-body"] = "[bad](ftp://files)"
+        assert editor_client.post(change_url(issue), data).status_code == 302
+        issue.refresh_from_db()
+        from issues.selectors.review import _panel_key
+
+        kept = cache.get(_panel_key(issue))  # computed by the save, for the state it saved
+        assert kept is not None and "ftp://files" in kept.checks[0].message
+        soup = soup_of(editor_client.get(change_url(issue)))
+        assert "ftp://files" in soup.select_one(".checks").get_text()
+        assert soup.find("a", class_="toc-link", href="#sections-0-items-0")

@@ -19,12 +19,22 @@ from issues.admin.views.publishing import PublishView, ToDraftView
 from issues.admin.views.sharing import ShareView
 from issues.formats.exports import FORMATS
 from issues.models import Issue, IssueStatus, Item, Section
-from issues.selectors.checks import issue_blockers, issue_review
+from issues.selectors.checks import issue_blockers
 from issues.selectors.moderation import issue_withdrawal, item_removals, items_with_removers
+from issues.selectors.review import issue_panel
 from issues.services.issues import issue_render, positions_renumber, withdrawn_refusal
 from issues.services.positions import positions_assign, positions_park
 
-MARKDOWN_WIDGETS = {MarkdownxField: {"widget": AdminMarkdownxWidget(attrs={"rows": 6})}}
+
+class LazyMarkdownxWidget(AdminMarkdownxWidget):
+    """The markdownx editor, started on focus or on request (static/js/markdownx-lazy.js), not
+    for every field when the page loads."""
+
+    # Under issues/templates/: Django's default form renderer looks in the apps' folders only.
+    template_name = "issues/widgets/markdownx_lazy.html"
+
+
+MARKDOWN_WIDGETS = {MarkdownxField: {"widget": LazyMarkdownxWidget(attrs={"rows": 6})}}
 
 
 class PositionedForm(forms.ModelForm):
@@ -270,23 +280,27 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
         issue = Issue.objects.filter(pk=object_id).first()
         if issue is None or not self.has_view_permission(request, issue):
             return {}
-        rendered, checks = issue_review(issue=issue)
+        panel = issue_panel(issue=issue)
         removals = item_removals(issue=issue)
-        for section in rendered.sections:
-            for item in section.items:
-                if action := removals.get(item.item.pk):
-                    item.removal = removal_note(
-                        who=action.actor.username if action.actor else None,
-                        when=item.item.removed_at,
-                        why=item.item.removal_reason,
-                    )
-        withdrawal = issue_withdrawal(issue=issue)
+        notes = {
+            pk: removal_note(
+                who=action.actor.username if action.actor else None,
+                when=action.item.removed_at if action.item else action.created_at,
+                why=action.item.removal_reason if action.item else action.reason,
+            )
+            for pk, action in removals.items()
+        }
         return {
-            "withdrawal": withdrawal,
+            "panel": panel,
+            # Each item with what the moderators did to it, if anything.
+            "contents": [
+                (section, [(item, notes.get(item.pk, "")) for item in section.items])
+                for section in panel.sections
+            ],
+            "withdrawal": issue_withdrawal(issue=issue),
             "can_change": self.has_change_permission(request, issue),
-            "rendered": rendered,
-            "checks": checks,
-            "has_blockers": any(check.is_blocker for check in checks),
+            "checks": panel.checks,
+            "has_blockers": panel.has_blockers,
             "export_formats": FORMATS,
             "can_publish": request.user.has_perm("issues.publish_issue"),
             "share_url": request.build_absolute_uri(
@@ -321,6 +335,9 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
         issue_render(issue=issue)
         # Record the final state, after renumbering, in this save's revision.
         reversion.add_to_revision(issue)
+        # The panel's contents and checks are computed now, once, not on every view.
+        issue.refresh_from_db(fields=["updated_at"])
+        issue_panel(issue=issue)
 
     def get_urls(self):
         routes = [

@@ -26,7 +26,7 @@ def item_removals(*, issue: Issue) -> dict[int, ModerationAction]:
         ModerationAction.objects.filter(
             item__section__issue=issue, item__removed_at__isnull=False, action__in=REMOVALS
         )
-        .select_related("actor")
+        .select_related("actor", "item")
         .order_by("created_at", "pk")
     )
     return {action.item_id: action for action in actions if action.item_id is not None}
