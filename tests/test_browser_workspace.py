@@ -128,3 +128,40 @@ def test_folding_jumping_and_previews_on_demand(live_server, page, issue):
     page.click("button[data-fold-all='collapse']")
     assert not body.is_visible()
     assert page.locator("[name='sections-0-title']").is_visible()
+
+
+# The innermost elements reaching past `limit`: what to fix when a width check fails.
+OFFENDERS = """(limit) => {
+  const wide = e => e.getClientRects().length && e.getBoundingClientRect().right > limit + 1;
+  return Array.from(document.querySelectorAll('body *'))
+    .filter(e => wide(e) && !Array.from(e.children).some(wide))
+    .map(e => `${e.tagName}.${e.className}#${e.id} ${Math.round(e.getBoundingClientRect().right)}`)
+    .slice(0, 12);
+}"""
+
+
+def test_fields_never_run_under_the_panel_and_phones_do_not_scroll_sideways(
+    live_server, page, issue
+):
+    log_in(page, live_server, "editor")
+    url = change_url(live_server, issue)
+    for width in (1280, 1400, 1600, 1920):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(url)
+        panel = page.locator(".digest-panel").bounding_box()
+        fields = page.locator(".digest-form textarea:visible, .digest-form input:visible")
+        rights = fields.evaluate_all("els => els.map(e => e.getBoundingClientRect().right)")
+        assert rights and max(rights) <= panel["x"], (
+            width,
+            panel["x"],
+            page.evaluate(OFFENDERS.replace("'body *'", "'.digest-form *'"), panel["x"]),
+        )
+        listed = page.locator(".panel-toc li").first.evaluate(
+            "e => getComputedStyle(e).listStyleType"
+        )
+        assert listed == "none"  # the numbers are the text's, no second marker
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in (url, f"{live_server.url}/admin/issues/issue/", f"{live_server.url}/admin/"):
+        page.goto(path)
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 390, (path, width, page.evaluate(OFFENDERS, 390))
