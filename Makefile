@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format messages bench loadtest
+.PHONY: install run test lint format messages bench bench-editor loadtest
 
 install: $(VENV)/.installed
 
@@ -44,6 +44,11 @@ messages: install
 # when DATABASE_URL points to one). Writes bench/RESULTS.md.
 bench: install
 	$(PY) bench/run.py
+	$(PY) bench/editor.py
+
+# The editor's part alone: the 300-item change page in Chromium (load, requests, save).
+bench-editor: install
+	$(PY) bench/editor.py
 
 # Readers, reports and an editor at once against gunicorn on PostgreSQL (DATABASE_URL, or a
 # throwaway cluster when run as root); fails on any 5xx or any lost report or save.

@@ -264,7 +264,12 @@ answers from the cache; "no cache": every request renders the page.
 |---|---:|:---:|
 {targets}
 """
-    (ROOT / "bench" / "RESULTS.md").write_text(report)
+    path = ROOT / "bench" / "RESULTS.md"
+    # Keep the editor's figures (bench/editor.py writes them between its markers).
+    previous = path.read_text() if path.exists() else ""
+    if "<!-- editor:" in previous:
+        report = report.rstrip("\n") + "\n\n" + previous[previous.index("<!-- editor:") :]
+    path.write_text(report)
     return report
 
 

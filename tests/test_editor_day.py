@@ -268,3 +268,15 @@ class TestBigIssues:
         soup = soup_of(editor_client.get(change_url(issue)))
         assert "ftp://files" in soup.select_one(".checks").get_text()
         assert soup.find("a", class_="toc-link", href="#sections-0-items-0")
+
+    def test_a_big_issue_can_be_saved(self, editor_client):
+        """300 items post about 1,900 fields: more than Django's default limit of 1,000."""
+        from tests.factories import make_big_issue
+
+        issue = make_big_issue(items=300, sections=20, number=33, published=False)
+        data = form_data(editor_client.get(change_url(issue)))
+        assert len(data) > 1000
+        data["intro"] = "Saved at size."
+        assert editor_client.post(change_url(issue), data).status_code == 302
+        issue.refresh_from_db()
+        assert issue.intro == "Saved at size."

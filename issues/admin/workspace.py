@@ -332,12 +332,12 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
         _apply_positions(formsets)
         issue = form.instance
         positions_renumber(issue=issue)
-        issue_render(issue=issue)
+        rendered = issue_render(issue=issue)
         # Record the final state, after renumbering, in this save's revision.
         reversion.add_to_revision(issue)
         # The panel's contents and checks are computed now, once, not on every view.
         issue.refresh_from_db(fields=["updated_at"])
-        issue_panel(issue=issue)
+        issue_panel(issue=issue, rendered=rendered)
 
     def get_urls(self):
         routes = [

@@ -8,7 +8,8 @@ from django.core.cache import cache
 from django.utils.translation import get_language
 
 from issues.models import Issue
-from issues.selectors.checks import Check, issue_review
+from issues.selectors.checks import Check, issue_checks, issue_review
+from issues.text.rendering import RenderedIssue
 
 PANEL_TIMEOUT = 7 * 24 * 3600
 
@@ -51,12 +52,18 @@ def _panel_key(issue: Issue) -> str:
     return f"digest:panel:{issue.pk}:{stamp}:{get_language()}"
 
 
-def issue_panel(*, issue: Issue) -> Panel:
-    """The panel for the issue as it was last saved: from the cache, or computed and kept."""
+def issue_panel(*, issue: Issue, rendered: RenderedIssue | None = None) -> Panel:
+    """The panel for the issue as it was last saved: from the cache, or computed and kept.
+
+    `rendered`: the issue as a save just rendered it, so that it is not rendered twice."""
     key = _panel_key(issue)
-    panel = cache.get(key)
+    panel = cache.get(key) if rendered is None else None
     if panel is None:
-        rendered, checks = issue_review(issue=issue)
+        if rendered is None:
+            rendered, checks = issue_review(issue=issue)
+        else:
+            sections = [section.section for section in rendered.sections]
+            checks = issue_checks(issue=issue, sections=sections, rendered=rendered)
         panel = Panel(
             sections=[
                 PanelSection(
