@@ -76,7 +76,7 @@ def measure(workdir, database_url):
     manage("shell", "-c", USER, env=env)
     port = free_port()
     with (
-        gunicorn(env=env, port=port, workers=2),
+        gunicorn(env=env, port=port, workers=2, log=workdir / "gunicorn.log"),
         nginx(
             workdir=workdir,
             upstream_port=port,
@@ -85,7 +85,11 @@ def measure(workdir, database_url):
             page_dir=env["DIGEST_PAGE_DIR"],
         ) as (_, https_port),
     ):
-        figures = drive(f"https://127.0.0.1:{https_port}")
+        try:
+            figures = drive(f"https://127.0.0.1:{https_port}")
+        except SystemExit:
+            print((workdir / "gunicorn.log").read_text()[-3000:])
+            raise
     figures["engine"] = engine
     return figures
 

@@ -165,3 +165,23 @@ def test_fields_never_run_under_the_panel_and_phones_do_not_scroll_sideways(
         page.goto(path)
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 390, (path, width, page.evaluate(OFFENDERS, 390))
+
+
+def test_pasting_a_url_over_selected_text_makes_a_markdown_link(live_server, page, issue):
+    log_in(page, live_server, "editor")
+    page.goto(change_url(live_server, issue))
+    paste = """(field, text) => {
+        const data = new DataTransfer();
+        data.setData('text/plain', text);
+        field.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true,
+                                                         cancelable: true}));
+    }"""
+    intro = page.locator(INTRO)
+    intro.fill("Read the paper today.")
+    intro.evaluate("e => e.setSelectionRange(9, 14)")  # "paper"
+    intro.evaluate(paste, "https://papers.example/1")
+    assert page.input_value(INTRO) == "Read the [paper](https://papers.example/1) today."
+    # Not a URL, or nothing selected: an ordinary paste.
+    intro.evaluate("e => e.setSelectionRange(0, 4)")
+    intro.evaluate(paste, "just words")
+    assert page.input_value(INTRO) == "Read the [paper](https://papers.example/1) today."
