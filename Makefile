@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run dev test lint format messages bench bench-imports bench-delivery loadtest mutation mutation-interchange
+.PHONY: install run dev test lint format messages bench bench-imports bench-delivery bench-editor loadtest mutation mutation-interchange
 
 install: $(VENV)/.installed
 
@@ -68,6 +68,7 @@ messages: install
 bench: install
 	$(PY) bench/run.py
 	$(PY) bench/imports.py
+	$(PY) bench/editor.py
 
 # import_archive of 100 issues alone (also part of `make bench`); appends to bench/RESULTS.md.
 bench-imports: install
@@ -77,6 +78,10 @@ bench-imports: install
 # scratch copy of the project); prints the kill rate and every surviving mutant.
 mutation-interchange: install
 	$(PY) bench/mutation_interchange.py
+
+# The editor's part alone: the 300-item change page in Chromium (load, requests, save).
+bench-editor: install
+	$(PY) bench/editor.py
 
 # Readers, reports and an editor at once against gunicorn on PostgreSQL (DATABASE_URL, or a
 # throwaway cluster when run as root); fails on any 5xx or any lost report or save.

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.stack import ROOT, free_port, fresh_postgres_database, manage, production_env  # noqa: E402
+from tests.support.stack import ROOT, free_port, fresh_postgres_database, manage, production_env  # noqa: E402
 
 SUBSCRIBERS = int(os.environ.get("BENCH_SUBSCRIBERS", 100_000))
 RAW_MESSAGES = int(os.environ.get("BENCH_RAW_MESSAGES", 20_000))

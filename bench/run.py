@@ -306,7 +306,12 @@ database writes.
 """
     if search:
         report = replace_section(report, search_section(search))
-    (ROOT / "bench" / "RESULTS.md").write_text(report)
+    path = ROOT / "bench" / "RESULTS.md"
+    # Keep the editor's figures (bench/editor.py writes them between its markers).
+    previous = path.read_text() if path.exists() else ""
+    if "<!-- editor:" in previous:
+        report = report.rstrip("\n") + "\n\n" + previous[previous.index("<!-- editor:") :]
+    path.write_text(report)
     return report
 
 

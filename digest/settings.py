@@ -172,6 +172,10 @@ SITE_NAME = env.str("DIGEST_SITE_NAME", default="Digest")
 
 ARCHIVE_PAGE_SIZE = 20
 
+# The issue form posts about six fields per item: Django's default limit (1,000 fields) refused
+# the save of a 300-item issue with a 400. Sized for 1,000 items.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 8000
+
 # Reports: how many one client may send per hour, and (0 = off) after how many reports from
 # distinct clients an item is hidden pending review.
 DIGEST_REPORTS_PER_HOUR = env.int("DIGEST_REPORTS_PER_HOUR", default=5)

@@ -262,9 +262,10 @@ class TestRevisions:
         # A form opened before the restore is still refused.
         assert editor_client.post(change_url(issue), stale_form).status_code == 200
 
-    def test_restore_is_post_only(self, editor_client, issue):
+    def test_restore_asks_on_get_and_acts_on_post_only(self, editor_client, issue):
         url = reverse("admin:issues_issue_restore", args=[issue.pk, 1])
-        assert editor_client.get(url).status_code == 405
+        assert editor_client.put(url).status_code == 405
+        assert editor_client.get(url).status_code == 404  # no such revision to ask about
 
 
 class TestChecksAndPublishing:

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from issues.models import Issue
 from issues.selectors.checks import issue_checks
-from issues.services.issues import issue_article, issue_sections
+from issues.selectors.issues import issue_article, issue_sections
 from tests.factories import make_issue, make_user
 
 pytestmark = pytest.mark.django_db

@@ -383,8 +383,8 @@ class TestUnpublishing:
         client.force_login(moderator)
         queue = BeautifulSoup(client.get(QUEUE).content, "html.parser")
         titles = [entry.h3.get_text(" ", strip=True) for entry in queue.select(".queue-entry")]
-        assert titles[0].startswith("Item “First”") and "1 open report" in titles[0]
-        assert titles[1].startswith("Item “Second”") and "2 open reports" in titles[1]
+        assert titles[0].startswith("Item 1.1 “First”") and "1 open report" in titles[0]
+        assert titles[1].startswith("Item 1.2 “Second”") and "2 open reports" in titles[1]
 
 
 class TestSearchAndCache:

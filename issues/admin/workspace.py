@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.urls import path, reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
@@ -19,11 +19,22 @@ from issues.admin.views.publishing import PublishView, ToDraftView
 from issues.admin.views.sharing import ShareView
 from issues.formats.exports import FORMATS
 from issues.models import Issue, IssueStatus, Item, Section
-from issues.selectors.checks import issue_blockers, issue_review
-from issues.services.issues import issue_render, positions_renumber
+from issues.selectors.checks import issue_blockers
+from issues.selectors.moderation import issue_withdrawal, item_removals, items_with_removers
+from issues.selectors.review import issue_panel
+from issues.services.issues import issue_render, positions_renumber, withdrawn_refusal
 from issues.services.positions import positions_assign, positions_park
 
-MARKDOWN_WIDGETS = {MarkdownxField: {"widget": AdminMarkdownxWidget(attrs={"rows": 6})}}
+
+class LazyMarkdownxWidget(AdminMarkdownxWidget):
+    """The markdownx editor, started on focus or on request (static/js/markdownx-lazy.js), not
+    for every field when the page loads."""
+
+    # Under issues/templates/: Django's default form renderer looks in the apps' folders only.
+    template_name = "issues/widgets/markdownx_lazy.html"
+
+
+MARKDOWN_WIDGETS = {MarkdownxField: {"widget": LazyMarkdownxWidget(attrs={"rows": 6})}}
 
 
 class PositionedForm(forms.ModelForm):
@@ -47,9 +58,27 @@ class ItemInline(nested_admin.NestedStackedInline):
     form = PositionedForm
     formset = PositionedFormSet
     extra = 0
-    fields = ("position", "title", "body")
+    fields = ("position", "moderation", "title", "body")
+    readonly_fields = ("moderation",)
     sortable_field_name = "position"
     formfield_overrides = MARKDOWN_WIDGETS
+
+    def get_queryset(self, request):
+        return items_with_removers(super().get_queryset(request))
+
+    @admin.display(description=_("moderation"))
+    def moderation(self, item):
+        """Editors see on the item itself that the moderators removed it: who, when, why."""
+        if not item.is_removed:
+            return ""
+        return format_html(
+            '<strong class="removed-by-moderators">{}</strong>',
+            removal_note(
+                who=getattr(item, "removed_by", None),
+                when=item.removed_at,
+                why=item.removal_reason,
+            ),
+        )
 
 
 class SectionInline(nested_admin.NestedStackedInline):
@@ -61,6 +90,17 @@ class SectionInline(nested_admin.NestedStackedInline):
     sortable_field_name = "position"
     inlines = (ItemInline,)
     formfield_overrides = MARKDOWN_WIDGETS
+
+
+def removal_note(*, who, when, why):
+    """One sentence naming who removed an item, when and why; automatic hides have no actor."""
+    return _(
+        "Removed by the moderators (%(who)s, %(when)s), not shown to readers. Reason: %(why)s"
+    ) % {
+        "who": who or _("automatically"),
+        "when": formats.date_format(timezone.localtime(when), "DATETIME_FORMAT"),
+        "why": why or "—",
+    }
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -114,8 +154,20 @@ class IssueAdminForm(forms.ModelForm):
                         "when": formats.date_format(current["updated_at"], "DATETIME_FORMAT"),
                     },
                 )
+        self._keep_publication(cleaned_data)
         self._check_blockers(cleaned_data)
         return cleaned_data
+
+    def _keep_publication(self, cleaned_data):
+        """A save never moves the publication date by itself, and a withdrawn issue's not at all."""
+        if "published_at" not in cleaned_data or not self.instance.pk:
+            return
+        before, after = self.instance.published_at, cleaned_data["published_at"]
+        if before and after and after == before.replace(microsecond=0):
+            # The widget shows whole seconds: resubmitting them is no change.
+            cleaned_data["published_at"] = before
+        elif after != before and (refusal := withdrawn_refusal(issue=self.instance)):
+            self.add_error("published_at", refusal)
 
     def _check_blockers(self, cleaned_data):
         """Publishing or scheduling by date obeys the same blockers as "Publish now"."""
@@ -133,6 +185,15 @@ class IssueAdminForm(forms.ModelForm):
 
 def _positioned(formsets):
     return [formset for formset in formsets if formset.model in (Section, Item)]
+
+
+def _formsets_changed(formsets):
+    """Whether any form of these formsets, or of the formsets nested in them, changed."""
+    return any(
+        formset.has_changed()
+        or any(_formsets_changed(getattr(form, "nested_formsets", [])) for form in formset.forms)
+        for formset in formsets
+    )
 
 
 def _park_positions(formsets):
@@ -219,11 +280,27 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
         issue = Issue.objects.filter(pk=object_id).first()
         if issue is None or not self.has_view_permission(request, issue):
             return {}
-        rendered, checks = issue_review(issue=issue)
+        panel = issue_panel(issue=issue)
+        removals = item_removals(issue=issue)
+        notes = {
+            pk: removal_note(
+                who=action.actor.username if action.actor else None,
+                when=action.item.removed_at if action.item else action.created_at,
+                why=action.item.removal_reason if action.item else action.reason,
+            )
+            for pk, action in removals.items()
+        }
         return {
-            "rendered": rendered,
-            "checks": checks,
-            "has_blockers": any(check.is_blocker for check in checks),
+            "panel": panel,
+            # Each item with what the moderators did to it, if anything.
+            "contents": [
+                (section, [(item, notes.get(item.pk, "")) for item in section.items])
+                for section in panel.sections
+            ],
+            "withdrawal": issue_withdrawal(issue=issue),
+            "can_change": self.has_change_permission(request, issue),
+            "checks": panel.checks,
+            "has_blockers": panel.has_blockers,
             "export_formats": FORMATS,
             "can_publish": request.user.has_perm("issues.publish_issue"),
             "share_url": request.build_absolute_uri(
@@ -234,20 +311,33 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
         }
 
     def save_model(self, request, obj, form, change):
-        obj.last_edited_by = request.user
         if change:
-            obj.edit_version += 1
+            return  # saved by save_related, once it knows whether anything changed
+        obj.last_edited_by = request.user
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
+        if change:
+            if not form.has_changed() and not _formsets_changed(formsets):
+                # Nothing to record: no new edit version (open forms stay valid), no revision.
+                # The formsets save nothing, but the change message reads what they saved.
+                super().save_related(request, form, formsets, change)
+                return
+            issue = form.instance
+            issue.last_edited_by = request.user
+            issue.edit_version += 1
+            issue.save()
         _park_positions(formsets)
         super().save_related(request, form, formsets, change)
         _apply_positions(formsets)
         issue = form.instance
         positions_renumber(issue=issue)
-        issue_render(issue=issue)
+        rendered = issue_render(issue=issue)
         # Record the final state, after renumbering, in this save's revision.
         reversion.add_to_revision(issue)
+        # The panel's contents and checks are computed now, once, not on every view.
+        issue.refresh_from_db(fields=["updated_at"])
+        issue_panel(issue=issue, rendered=rendered)
 
     def get_urls(self):
         routes = [

@@ -58,7 +58,9 @@ def issue_article(*, issue: Issue, sections: list[Section] | None = None) -> Ren
     return rendered
 
 
-def issue_body_html(*, issue: Issue, rendered: RenderedIssue) -> str:
-    """The issue's article (title to reference list) as HTML, in the issue's language."""
+def issue_body_html(*, issue: Issue, rendered: RenderedIssue, reportable: bool = True) -> str:
+    """The issue's article (title to reference list) as HTML, in the issue's language; previews
+    (not `reportable`) have no "Report item" links, since readers cannot report a draft."""
+    context = {"issue": issue, "rendered": rendered, "reportable": reportable}
     with translation.override(issue.language):
-        return render_to_string("issues/_issue_body.html", {"issue": issue, "rendered": rendered})
+        return render_to_string("issues/_issue_body.html", context)

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from issues.formats.interchange import serialize_issue
 from issues.models import Citation, Issue, Item, Reference, Section
@@ -106,18 +107,44 @@ def issue_touch(*, issue, user=None):
     issue.refresh_from_db(fields=["edit_version", "last_edited_by", "updated_at"])
 
 
+class PublishRefused(ValueError):
+    """Publishing would release what the moderators withdrew, or rewrite a publication date."""
+
+
+def withdrawn_refusal(*, issue: Issue) -> str:
+    """Why a withdrawn issue's publication may not change (empty when it is not withdrawn)."""
+    if issue.withdrawn_at is None:
+        return ""
+    return _(
+        "Issue #%(n)s was withdrawn by the moderators: only they can release it, and its "
+        "publication date stays as it was."
+    ) % {"n": issue.number}
+
+
 @transaction.atomic
 def issue_publish(*, issue, at=None, user=None):
-    """Publish now, or schedule for `at`; visibility follows from `published_at` alone."""
-    issue.published_at = at or timezone.now()
+    """Publish now, or schedule for `at`; visibility follows from `published_at` alone.
+
+    Refuses (PublishRefused) a withdrawn issue; an issue already published keeps its date."""
+    issue = Issue.objects.select_for_update().get(pk=issue.pk)
+    if refusal := withdrawn_refusal(issue=issue):
+        raise PublishRefused(refusal)
+    if issue.is_published:
+        return issue
+    # Whole seconds: the admin form shows and resubmits seconds, so a later save keeps the date.
+    issue.published_at = at or timezone.now().replace(microsecond=0)
     issue.save(update_fields=["published_at", "updated_at"])
     issue_touch(issue=issue, user=user)
     public_pages_changed()
+    return issue
 
 
 @transaction.atomic
 def issue_to_draft(*, issue, user=None):
-    """Take an issue back to draft."""
+    """Take an issue back to draft; refuses (PublishRefused) a withdrawn issue."""
+    issue = Issue.objects.select_for_update().get(pk=issue.pk)
+    if refusal := withdrawn_refusal(issue=issue):
+        raise PublishRefused(refusal)
     issue.published_at = None
     issue.save(update_fields=["published_at", "updated_at"])
     issue_touch(issue=issue, user=user)

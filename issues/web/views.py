@@ -90,7 +90,7 @@ def shared_preview(request, token):
     if issue.is_withdrawn:
         return issue_page(request, "issues/gone.html", {"issue": issue}, issue=issue, status=410)
     body_html = focusable_code_blocks(
-        issue_body_html(issue=issue, rendered=issue_article(issue=issue))
+        issue_body_html(issue=issue, rendered=issue_article(issue=issue), reportable=False)
     )
     response = issue_page(
         request,
@@ -115,7 +115,9 @@ def issue_detail(request, number):
     if is_preview and not can_preview(request.user):
         raise Http404("No published issue has this number.")
     if is_preview:
-        body_html = issue_body_html(issue=issue, rendered=issue_article(issue=issue))
+        body_html = issue_body_html(
+            issue=issue, rendered=issue_article(issue=issue), reportable=False
+        )
     else:
         if not issue.rendered_html:
             issue_render(issue=issue)

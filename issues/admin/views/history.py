@@ -69,10 +69,20 @@ class CompareView(IssueActionView):
 
 
 class RestoreView(IssueActionView):
-    """Bring back a revision's content, recorded as a new revision."""
+    """Bring back a revision's content, recorded as a new revision; GET asks first."""
 
-    http_method_names = ["post"]
+    http_method_names = ["get", "head", "post"]
     permission = "change"
+
+    def get(self, request, version_id):
+        issue = self.issue
+        version = get_object_or_404(Version.objects.get_for_object(issue), pk=version_id)
+        context = self.admin_context(
+            original=issue,
+            title=_("Restore a revision of issue #%(n)s?") % {"n": issue.number},
+            version=version,
+        )
+        return TemplateResponse(request, "admin/issues/issue/restore_confirm.html", context)
 
     def post(self, request, version_id):
         issue = self.issue

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 
 from issues.admin.revisions import revision
 from issues.selectors.checks import issue_blockers
-from issues.services.issues import issue_publish, issue_to_draft
+from issues.services.issues import PublishRefused, issue_publish, issue_to_draft
 
 from .base import IssueActionView
 
@@ -22,8 +22,12 @@ class PublishView(IssueActionView):
             problems = " ".join(check.message for check in blockers)
             messages.error(request, _("Not published: %(problems)s") % {"problems": problems})
             return self.back_to_issue()
-        with revision(request, _("Published")):
-            issue_publish(issue=issue, user=request.user)
+        try:
+            with revision(request, _("Published")):
+                issue = issue_publish(issue=issue, user=request.user)
+        except PublishRefused as refusal:
+            messages.error(request, _("Not published: %(why)s") % {"why": refusal})
+            return self.back_to_issue()
         messages.success(request, _("Issue #%(n)s is published.") % {"n": issue.number})
         return self.back_to_issue()
 
@@ -35,7 +39,11 @@ class ToDraftView(IssueActionView):
     permission = "publish"
 
     def post(self, request):
-        with revision(request, _("Back to draft")):
-            issue_to_draft(issue=self.issue, user=request.user)
+        try:
+            with revision(request, _("Back to draft")):
+                issue_to_draft(issue=self.issue, user=request.user)
+        except PublishRefused as refusal:
+            messages.error(request, _("Not taken back to draft: %(why)s") % {"why": refusal})
+            return self.back_to_issue()
         messages.success(request, _("Issue #%(n)s is a draft again.") % {"n": self.issue.number})
         return self.back_to_issue()

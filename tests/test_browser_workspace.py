@@ -1,0 +1,187 @@
+"""The editor's workspace in a real browser (issue 13): nothing lost, fast at size, fits."""
+
+import pytest
+
+from issues.models import Issue
+from tests.factories import make_issue, make_user
+from tests.test_browser_editor import PASSWORD, log_in
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+INTRO = "#id_intro"
+
+
+@pytest.fixture
+def issue():
+    make_user("editor", staff=True, groups=["Editors"], password=PASSWORD)
+    return make_issue(
+        number=7,
+        published=False,
+        intro="The intro.",
+        sections=[("News", "", [("Paper A", "[a](https://a.example)")])],
+    )
+
+
+def change_url(live_server, issue):
+    return f"{live_server.url}/admin/issues/issue/{issue.pk}/change/"
+
+
+def test_unsaved_changes_warn_before_leaving_but_not_after_saving(live_server, page, issue):
+    log_in(page, live_server, "editor")
+    page.goto(change_url(live_server, issue))
+    dialogs = []
+
+    def answer(dialog):
+        dialogs.append(dialog.type)
+        dialog.dismiss()  # stay on the page
+
+    page.on("dialog", answer)
+    # Nothing typed yet: leaving is silent.
+    page.click(".object-tools a:has-text('Revisions')")
+    page.wait_for_url("**/revisions/")
+    assert dialogs == []
+    page.go_back()
+    page.wait_for_selector(INTRO)
+
+    page.locator(INTRO).click()
+    page.keyboard.type(" More text.")
+    page.click(".object-tools a:has-text('Revisions')", no_wait_after=True)
+    page.wait_for_timeout(500)
+    assert dialogs == ["beforeunload"]
+    assert page.url == change_url(live_server, issue)
+    assert page.input_value(INTRO).endswith("More text.")
+
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+    assert dialogs == ["beforeunload"]
+    issue.refresh_from_db()
+    assert issue.intro == "The intro. More text."
+
+
+def test_a_local_copy_is_offered_after_a_closed_tab_without_weakening_conflicts(
+    live_server, browser, page, issue
+):
+    log_in(page, live_server, "editor")
+    page.goto(change_url(live_server, issue))
+    version = page.input_value("input[name=loaded_version]")
+    page.locator(INTRO).click()
+    page.keyboard.type(" Typed, never saved.")
+    page.wait_for_function("() => Object.keys(localStorage).some(k => k.startsWith('digest:'))")
+    page.close(run_before_unload=False)  # the tab is gone, as after a crash
+
+    again = page.context.new_page()
+    again.goto(change_url(live_server, issue))
+    offer = again.locator(".draft-offer")
+    assert "kept a copy of changes you had not saved" in offer.inner_text()
+    assert again.input_value(INTRO) == "The intro."
+    offer.locator("button.draft-restore").click()
+    assert again.input_value(INTRO) == "The intro. Typed, never saved."
+    assert again.input_value("input[name=loaded_version]") == version
+
+    # Someone saves meanwhile: the restored text is still refused, not saved over theirs.
+    Issue.objects.filter(pk=issue.pk).update(edit_version=5)
+    again.click("input[name=_continue]")
+    again.locator(".errornote").wait_for()
+    issue.refresh_from_db()
+    assert issue.intro == "The intro."
+    assert again.input_value(INTRO) == "The intro. Typed, never saved."
+
+
+def test_a_saved_copy_is_not_offered_again(live_server, page, issue):
+    log_in(page, live_server, "editor")
+    page.goto(change_url(live_server, issue))
+    page.locator(INTRO).click()
+    page.keyboard.type(" Saved.")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+    assert page.locator(".draft-offer").count() == 0
+    page.reload()
+    assert page.locator(".draft-offer").count() == 0
+    stored = page.evaluate("() => Object.keys(localStorage)")
+    assert not [key for key in stored if key.startswith("digest:")], stored
+
+
+def test_folding_jumping_and_previews_on_demand(live_server, page, issue):
+    log_in(page, live_server, "editor")
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if "markdownify" in r.url else None)
+    page.goto(change_url(live_server, issue))
+    page.wait_for_load_state("networkidle")
+    assert posts == []  # no preview requested for any field on load
+
+    item = page.locator("#sections-0-items-0")
+    item.locator(":scope > h3 .fold-toggle").click()
+    assert not item.locator("textarea").is_visible()
+    page.reload()
+    assert not page.locator("#sections-0-items-0 textarea").is_visible()  # remembered
+
+    # The panel's contents open the item and jump to it.
+    page.click("a.toc-link[href='#sections-0-items-0']")
+    body = page.locator("[name='sections-0-items-0-body']")
+    assert body.is_visible()
+    body.focus()
+    page.locator("#sections-0-items-0 .markdownx-preview a").first.wait_for()
+    assert len(posts) == 1
+    page.click("button[data-fold-all='collapse']")
+    assert not body.is_visible()
+    assert page.locator("[name='sections-0-title']").is_visible()
+
+
+# The innermost elements reaching past `limit`: what to fix when a width check fails.
+OFFENDERS = """(limit) => {
+  const wide = e => e.getClientRects().length && e.getBoundingClientRect().right > limit + 1;
+  return Array.from(document.querySelectorAll('body *'))
+    .filter(e => wide(e) && !Array.from(e.children).some(wide))
+    .map(e => `${e.tagName}.${e.className}#${e.id} ${Math.round(e.getBoundingClientRect().right)}`)
+    .slice(0, 12);
+}"""
+
+
+def test_fields_never_run_under_the_panel_and_phones_do_not_scroll_sideways(
+    live_server, page, issue
+):
+    log_in(page, live_server, "editor")
+    url = change_url(live_server, issue)
+    for width in (1280, 1400, 1600, 1920):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(url)
+        panel = page.locator(".digest-panel").bounding_box()
+        fields = page.locator(".digest-form textarea:visible, .digest-form input:visible")
+        rights = fields.evaluate_all("els => els.map(e => e.getBoundingClientRect().right)")
+        assert rights and max(rights) <= panel["x"], (
+            width,
+            panel["x"],
+            page.evaluate(OFFENDERS.replace("'body *'", "'.digest-form *'"), panel["x"]),
+        )
+        listed = page.locator(".panel-toc li").first.evaluate(
+            "e => getComputedStyle(e).listStyleType"
+        )
+        assert listed == "none"  # the numbers are the text's, no second marker
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in (url, f"{live_server.url}/admin/issues/issue/", f"{live_server.url}/admin/"):
+        page.goto(path)
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 390, (path, width, page.evaluate(OFFENDERS, 390))
+
+
+def test_pasting_a_url_over_selected_text_makes_a_markdown_link(live_server, page, issue):
+    log_in(page, live_server, "editor")
+    page.goto(change_url(live_server, issue))
+    paste = """(field, text) => {
+        const data = new DataTransfer();
+        data.setData('text/plain', text);
+        field.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true,
+                                                         cancelable: true}));
+    }"""
+    intro = page.locator(INTRO)
+    intro.fill("Read the paper today.")
+    intro.evaluate("e => e.setSelectionRange(9, 14)")  # "paper"
+    intro.evaluate(paste, "https://papers.example/1")
+    assert page.input_value(INTRO) == "Read the [paper](https://papers.example/1) today."
+    # Not a URL, or nothing selected: an ordinary paste.
+    intro.evaluate("e => e.setSelectionRange(0, 4)")
+    intro.evaluate(paste, "just words")
+    assert page.input_value(INTRO) == "Read the [paper](https://papers.example/1) today."
