@@ -114,3 +114,9 @@ class TestFirstSentence:
     def test_long_sentences_are_cut_at_a_word(self):
         sentence = first_sentence("word " * 100, limit=50)
         assert len(sentence) <= 50 and sentence.endswith("word…")
+
+
+def test_the_description_leaves_citation_marks_out(client):
+    issue = make_issue(intro="Read [the paper](https://x.example/) first. Then the rest.")
+    soup, _data, _url = head_of(client, issue)
+    assert soup.select_one("meta[name=description]")["content"] == "Read the paper first."

@@ -82,9 +82,12 @@ def test_pages_through_nginx_and_gunicorn(stack_database, tmp_path):
         assert second == first
         assert headers["X-Frame-Options"] == "DENY"
         assert fetch(f"{site}/issues/2/", headers={"If-None-Match": headers["ETag"]})[0] == 304
-        # Chinese readers get their own copy, cookies always reach Django.
+        # Chinese readers get their own copy of site pages (an issue page speaks its issue's
+        # language to every reader); cookies always reach Django.
+        zh = fetch(f"{site}/", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+        assert zh[0] == 200 and zh[2] != home and b'<html lang="zh-hans">' in zh[2]
         zh = fetch(f"{site}/issues/2/", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
-        assert zh[0] == 200 and zh[2] != first
+        assert zh[0] == 200 and zh[2] == first
         signed = fetch(f"{site}/issues/2/", headers={"Cookie": "sessionid=nothing"})
         assert signed[0] == 200 and signed[1]["X-Digest-Page"] is None
 

@@ -10,9 +10,17 @@ _END = re.compile(r"[。！？]|[.!?](?=\s|$)")
 _ABBREVIATIONS = {"e.g", "i.e", "etc", "vs", "cf", "al", "dr", "mr", "mrs", "ms", "no", "fig"}
 
 
+_CITATION_MARK = re.compile(r'<sup class="citation"[^>]*>.*?</sup>', re.DOTALL)
+
+
 def first_sentence(markdown_text, *, limit=200):
     """The first sentence of a Markdown text as plain text, cut at `limit` characters."""
-    text = " ".join(inline_html_text(render_markdown(markdown_text)).split())
+    return html_first_sentence(render_markdown(markdown_text), limit=limit)
+
+
+def html_first_sentence(fragment, *, limit=200):
+    """The same from rendered HTML, citation marks left out: no Markdown parsed per request."""
+    text = " ".join(inline_html_text(_CITATION_MARK.sub("", fragment)).split())
     sentence = text
     for end in _END.finditer(text):
         if end.group() == ".":
