@@ -4,10 +4,12 @@
 FROM python:3.11-slim AS web
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY digest digest
 COPY issues issues
-RUN pip install --no-cache-dir .
+COPY delivery delivery
+# The locked versions first (make lock), then the project itself without resolving again.
+RUN pip install --no-cache-dir -r requirements.lock && pip install --no-cache-dir --no-deps .
 COPY . .
 # Collected once, into the image: every web container (and the proxy) has the same files.
 RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=build \

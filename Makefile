@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run dev test lint format messages bench bench-imports bench-delivery bench-editor loadtest mutation mutation-interchange
+.PHONY: install run dev test lint lock format messages bench bench-imports bench-delivery bench-editor loadtest mutation mutation-interchange
 
 install: $(VENV)/.installed
 
@@ -58,6 +58,13 @@ lint: install
 format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# requirements.lock: the runtime dependencies resolved in a fresh virtualenv, for the Docker image.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --upgrade pip && .lock-venv/bin/pip install --quiet .
+	{ sed -n 1,2p requirements.lock; .lock-venv/bin/pip freeze --exclude-editable | grep -v '^digest'; } \
+	  > requirements.lock.new && mv requirements.lock.new requirements.lock && rm -rf .lock-venv
 
 messages: install
 	$(PY) manage.py makemessages -l zh_Hans --ignore '.venv/*' --ignore 'tests/*'

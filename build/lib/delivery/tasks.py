@@ -1,0 +1,376 @@
+"""Background work of delivery, run by `manage.py db_worker` (django-tasks, database backend).
+
+A send is carried by a few chains of `deliver` tasks. Each task claims rows for a while (a
+lease in `claimed_until`), sends them over one open connection, marks each row sent in its own
+commit right after the server accepted it, then enqueues its own continuation. django-tasks-db
+leaves a task RUNNING forever when its worker is killed, so nothing waits for that task: the
+killed worker's rows become claimable when their lease runs out, and `send_watchdog` (one per
+send, re-enqueued with `run_after` while the send is unfinished) starts a new chain when rows
+are claimable and nobody claimed any for a lease's time.
+"""
+
+import contextlib
+import datetime
+import logging
+import smtplib
+import time
+import uuid
+from collections import Counter
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django_tasks import task
+
+from .mail import confirmation_message, issue_message, issue_message_parts
+from .models import Delivery, Send, SendRate, Subscriber
+
+logger = logging.getLogger(__name__)
+
+# A deliver task hands over to its continuation after this long, so pauses, new workers and
+# other sends get their turn.
+TASK_SECONDS = 30
+MAX_ATTEMPTS = 10
+
+
+def _lease():
+    return datetime.timedelta(seconds=max(2, settings.DIGEST_SEND_LEASE_SECONDS))
+
+
+def _retry_base():
+    return max(0.5, float(getattr(settings, "DIGEST_SEND_RETRY_SECONDS", 5)))
+
+
+def _locks_rows():
+    # PostgreSQL: hold the subscriber row while its message is handed over, so an unsubscribe
+    # committed before can never be overtaken. SQLite locks the whole file: check, then send.
+    return connection.vendor == "postgresql"
+
+
+@task()
+def send_confirmation(subscriber_id: int) -> None:
+    """The double opt-in mail, sent by a worker, never inside the reader's request."""
+    subscriber = Subscriber.objects.filter(pk=subscriber_id, is_erased=False).first()
+    if subscriber is None or subscriber.status != Subscriber.Status.PENDING:
+        return
+    confirmation_message(subscriber=subscriber).send()
+
+
+@task()
+def send_test_message(issue_id: int, to: str) -> None:
+    """An editor's test: the issue as subscribers get it, to their own address."""
+    from issues.models import Issue
+
+    issue = Issue.objects.get(pk=issue_id)
+    parts = issue_message_parts(issue=issue)
+    parts["subject"] = f"[TEST] {parts['subject']}"
+    with get_connection() as mail_connection:
+        issue_message(
+            parts=parts, issue_number=issue.number, subscriber_id=0, to=to,
+            connection=mail_connection,
+        ).send()  # fmt: skip
+
+
+def classify(error: BaseException) -> tuple[bool, str, bool]:
+    """(permanent?, the server's answer, is the connection unusable now?)."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code, message = next(iter(error.recipients.values()), (450, b""))
+        return code >= 500, _answer(code, message), False
+    if isinstance(error, smtplib.SMTPResponseException):
+        code = error.smtp_code
+        return code >= 500, _answer(code, error.smtp_error), code == 421
+    try:  # an ESP through django-anymail
+        from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
+
+        if isinstance(error, AnymailRecipientsRefused):
+            return True, str(error)[:500], False
+        if isinstance(error, AnymailAPIError):
+            status = getattr(error, "status_code", None) or 0
+            return 400 <= status < 500 and status != 429, str(error)[:500], False
+    except ImportError:  # pragma: no cover
+        pass
+    # Disconnected, refused, timed out, reset: the server may be back soon.
+    return False, f"{type(error).__name__}: {error}"[:500], True
+
+
+def _answer(code, message):
+    if isinstance(message, bytes):
+        message = message.decode("utf-8", "replace")
+    return f"{code} {message}"[:500]
+
+
+def _rate_start(count: int):
+    """Reserve `count` sending slots on the shared clock; the time the first one is due."""
+    rate = settings.DIGEST_SEND_RATE
+    if rate <= 0:
+        return None
+    now = timezone.now()
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                row = SendRate.objects.select_for_update().filter(pk=1).first()
+                if row is None:
+                    row = SendRate.objects.create(pk=1, next_at=now)
+                start = max(row.next_at, now)
+                row.next_at = start + datetime.timedelta(seconds=count / rate)
+                row.save(update_fields=["next_at"])
+                return start
+        except IntegrityError:
+            continue
+    return now
+
+
+def _wait_for_slot(start, index):
+    if start is None:
+        return
+    due = start + datetime.timedelta(seconds=index / settings.DIGEST_SEND_RATE)
+    delay = (due - timezone.now()).total_seconds()
+    if delay > 0:
+        time.sleep(delay)
+
+
+def _claimable(send_id, now):
+    return Delivery.objects.filter(
+        send_id=send_id, status=Delivery.Status.QUEUED, run_after__lte=now
+    ).filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+
+
+def _claim(send_id, worker, limit):
+    """Take up to `limit` claimable rows for this worker (SKIP LOCKED on PostgreSQL)."""
+    now = timezone.now()
+    with transaction.atomic():
+        rows = _claimable(send_id, now).order_by("run_after")
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True)
+        ids = list(rows.values_list("id", flat=True)[:limit])
+        if not ids:
+            return []
+        Delivery.objects.filter(id__in=ids).update(claimed_until=now + _lease(), claimed_by=worker)
+        Send.objects.filter(pk=send_id).update(last_claim_at=now)
+    return list(
+        Delivery.objects.filter(id__in=ids, claimed_by=worker)
+        .order_by("id")
+        .values_list("id", "subscriber_id", "subscriber__email")
+    )
+
+
+def _record(row_id, worker, **fields):
+    return Delivery.objects.filter(pk=row_id, claimed_by=worker).update(
+        claimed_until=None, **fields
+    )
+
+
+def _record_failure(row_id, worker, *, permanent, answer, attempts):
+    if permanent or attempts + 1 >= MAX_ATTEMPTS:
+        _record(row_id, worker, status=Delivery.Status.FAILED, error=answer, attempts=attempts + 1)
+    else:
+        delay = min(600, _retry_base() * 2**attempts)
+        _record(
+            row_id,
+            worker,
+            error=answer,
+            attempts=attempts + 1,
+            run_after=timezone.now() + datetime.timedelta(seconds=delay),
+        )
+
+
+def _check(row_id, subscriber_id, worker, *, lock):
+    """What to do with this row now: 'send', 'skip', 'stop' (paused, cancelled, lost claim)."""
+    subscribers = Subscriber.objects.filter(pk=subscriber_id)
+    if lock:
+        subscribers = subscribers.select_for_update(no_key=True)
+    status = subscribers.values_list("status", flat=True).first()
+    row = (
+        Delivery.objects.filter(pk=row_id)
+        .values_list("status", "claimed_by", "claimed_until", "attempts", "send__state")
+        .first()
+    )
+    if row is None:
+        return "stop", 0
+    delivery_status, claimed_by, claimed_until, attempts, send_state = row
+    if send_state != Send.State.SENDING:
+        return "stop", attempts
+    if claimed_by != worker or delivery_status != Delivery.Status.QUEUED:
+        return "lost", attempts
+    if claimed_until is None or claimed_until <= timezone.now():
+        return "lost", attempts
+    if status != Subscriber.Status.CONFIRMED:
+        return "skip", attempts
+    return "send", attempts
+
+
+def _deliver_rows(send, parts, rows, worker, mail_connection, stats):
+    """Send claimed rows one by one; returns 'ok', 'stop' or 'broken' (the connection)."""
+    lock = _locks_rows()
+    start = _rate_start(len(rows))
+    lease_renewed = time.monotonic()
+    for index, (row_id, subscriber_id, email) in enumerate(rows):
+        _wait_for_slot(start, index)
+        if time.monotonic() - lease_renewed > _lease().total_seconds() / 3:
+            Delivery.objects.filter(
+                claimed_by=worker, status=Delivery.Status.QUEUED, claimed_until__gt=timezone.now()
+            ).update(claimed_until=timezone.now() + _lease())
+            lease_renewed = time.monotonic()
+        attempts = 0
+        try:
+            with transaction.atomic() if lock else contextlib.nullcontext():
+                verdict, attempts = _check(row_id, subscriber_id, worker, lock=lock)
+                if verdict == "send":
+                    message = issue_message(
+                        parts=parts,
+                        issue_number=send.issue.number,
+                        subscriber_id=subscriber_id,
+                        to=email,
+                        connection=mail_connection,
+                    )
+                    message.send()
+                    # Its own short commit, right after the server took the message: a worker
+                    # killed now duplicates at most this one message.
+                    _record(
+                        row_id, worker, status=Delivery.Status.SENT, sent_at=timezone.now(),
+                        attempts=F("attempts") + 1, error="",
+                    )  # fmt: skip
+                    stats["sent"] += 1
+        except Exception as error:  # noqa: BLE001 - every failure is recorded on its row
+            permanent, answer, broken = classify(error)
+            _record_failure(row_id, worker, permanent=permanent, answer=answer, attempts=attempts)
+            stats["failed" if permanent else "retry"] += 1
+            if broken:
+                _release(worker)
+                return "broken"
+            continue
+        if verdict == "skip":
+            _record(row_id, worker, status=Delivery.Status.SKIPPED, error="not subscribed")
+            stats["skipped"] += 1
+        elif verdict in ("stop", "lost"):
+            _release(worker)
+            return "stop"
+    return "ok"
+
+
+def _release(worker, delay=0.0):
+    """Give back this worker's unsent rows (after `delay` seconds)."""
+    now = timezone.now()
+    Delivery.objects.filter(
+        claimed_by=worker, status=Delivery.Status.QUEUED, claimed_until__isnull=False
+    ).update(claimed_until=None, claimed_by="", run_after=now + datetime.timedelta(seconds=delay))
+
+
+def send_finish_if_done(send_id) -> bool:
+    """Mark the send done when no row is left queued."""
+    if Delivery.objects.filter(send_id=send_id, status=Delivery.Status.QUEUED).exists():
+        return False
+    Send.objects.filter(pk=send_id, state=Send.State.SENDING).update(
+        state=Send.State.DONE, finished_at=timezone.now()
+    )
+    return True
+
+
+def _ensure_watchdog(send_id):
+    """Start the send's watchdog again if it is overdue (its worker died while running it)."""
+    now = timezone.now()
+    with transaction.atomic():
+        if Send.objects.filter(pk=send_id, watchdog_due_at__lt=now - _lease()).update(
+            watchdog_due_at=now + _lease()
+        ):
+            send_watchdog.using(run_after=now + _lease()).enqueue(send_id)
+
+
+def _continue(send_id):
+    """Enqueue this chain's next task: now if rows are waiting, else when the next retry is due."""
+    if not Send.objects.filter(pk=send_id, state=Send.State.SENDING).exists():
+        return
+    if send_finish_if_done(send_id):
+        return
+    now = timezone.now()
+    next_at = (
+        Delivery.objects.filter(send_id=send_id, status=Delivery.Status.QUEUED)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .order_by("run_after")
+        .values_list("run_after", flat=True)
+        .first()
+    )
+    if next_at is None:
+        return  # every row left is another worker's now; it carries on (or the watchdog does)
+    if next_at <= now:
+        deliver.enqueue(send_id)
+    else:
+        deliver.using(run_after=next_at).enqueue(send_id)
+
+
+@task(queue_name="delivery")
+def deliver(send_id: int) -> dict:
+    """Claim and send rows of a send for up to TASK_SECONDS, then hand over to a new task."""
+    send = Send.objects.select_related("issue").filter(pk=send_id).first()
+    if send is None or send.state != Send.State.SENDING:
+        return {}
+    _ensure_watchdog(send_id)
+    worker = uuid.uuid4().hex
+    parts = {"subject": send.subject, "html": send.html, "text": send.text}
+    batch = max(1, settings.DIGEST_SEND_BATCH)
+    if settings.DIGEST_SEND_RATE > 0:  # a claim should be sent well within its lease
+        batch = max(1, min(batch, int(settings.DIGEST_SEND_RATE * _lease().total_seconds() / 4)))
+    stats: Counter[str] = Counter()
+    deadline = time.monotonic() + TASK_SECONDS
+    mail_connection = None
+    try:
+        while time.monotonic() < deadline:
+            rows = _claim(send_id, worker, batch)
+            if not rows:
+                break
+            if mail_connection is None:
+                mail_connection = get_connection()
+                try:
+                    mail_connection.open()
+                except Exception as error:  # noqa: BLE001 - refused, timed out: later
+                    logger.warning("send %s: mail server unavailable: %s", send_id, error)
+                    _release(worker, delay=_retry_base())
+                    mail_connection = None
+                    stats["unavailable"] += 1
+                    break
+            outcome = _deliver_rows(send, parts, rows, worker, mail_connection, stats)
+            if outcome == "broken":
+                _close(mail_connection)
+                mail_connection = None
+                _release(worker, delay=_retry_base())
+                break
+            if outcome == "stop":
+                break
+    finally:
+        _close(mail_connection)
+        _release(worker)
+    _continue(send_id)
+    return dict(stats)
+
+
+def _close(mail_connection):
+    if mail_connection is None:
+        return
+    try:
+        mail_connection.close()
+    except Exception:  # noqa: BLE001 - a dead connection cannot be closed politely
+        logger.debug("closing the mail connection failed", exc_info=True)
+
+
+@task(queue_name="delivery")
+def send_watchdog(send_id: int) -> None:
+    """While a send is unfinished: come back later, and restart delivery if it stalled."""
+    now = timezone.now()
+    with transaction.atomic():
+        send = Send.objects.select_for_update().filter(pk=send_id).first()
+        if send is None or send.state in (Send.State.DONE, Send.State.CANCELLED):
+            return
+        # The successor first, in the same commit as the new due time: a worker killed after
+        # this commit leaves the chain intact.
+        Send.objects.filter(pk=send_id).update(watchdog_due_at=now + _lease())
+        send_watchdog.using(run_after=now + _lease()).enqueue(send_id)
+    if send.state != Send.State.SENDING or send_finish_if_done(send_id):
+        return
+    queued = Delivery.objects.filter(send_id=send_id, status=Delivery.Status.QUEUED)
+    expired = queued.filter(claimed_until__lt=now).exists()
+    idle = send.last_claim_at is None or send.last_claim_at < now - _lease()
+    if expired or (idle and _claimable(send_id, now).exists()):
+        logger.info("send %s: restarting delivery (expired claims or idle)", send_id)
+        deliver.enqueue(send_id)
