@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format messages bench bench-imports loadtest mutation-interchange
+.PHONY: install run test lint format messages bench bench-imports loadtest mutation mutation-interchange
 
 install: $(VENV)/.installed
 
@@ -25,9 +25,12 @@ test: install
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# Style, the layers of issues/ (import-linter contracts in pyproject.toml), and types.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy issues digest
 
 format: install
 	$(VENV)/bin/ruff format .
@@ -50,10 +53,22 @@ bench-imports: install
 # Mutation testing of the Markdown interchange parser against its fast tests (mutmut, in a
 # scratch copy of the project); prints the kill rate and every surviving mutant.
 mutation-interchange: install
+	$(PY) -m pip install --quiet -e '.[mutation]'
 	$(PY) bench/mutation_interchange.py
 
 # Readers, reports and an editor at once against gunicorn on PostgreSQL (DATABASE_URL, or a
 # throwaway cluster when run as root); fails on any 5xx or any lost report or save.
 # LOADTEST_DURATION=seconds (default 60); LOADTEST_FAULT=1 restarts PostgreSQL mid-run (root).
 loadtest: install
-	$(PY) bench/loadtest.py
+	$(PY) tests/support/loadtest.py
+
+# Mutation testing of issues/text/ against its fast tests (mutmut; configured in pyproject.toml).
+# Prints the kill rate; `$(VENV)/bin/mutmut results` lists the survivors, `mutmut show NAME` one.
+mutation: install
+	$(PY) -m pip install --quiet -e '.[mutation]'
+	rm -rf mutants
+	$(VENV)/bin/mutmut run --max-children 2 || true
+	$(VENV)/bin/mutmut export-cicd-stats
+	$(PY) -c "import json; s = json.load(open('mutants/mutmut-cicd-stats.json')); \
+	done = s['killed'] + s['survived']; \
+	print(f\"killed {s['killed']} of {done} ({100 * s['killed'] / max(done, 1):.0f} %), {s}\")"

@@ -3,7 +3,8 @@
 Builds a fresh database (the demo issues, and a large issue: 20 sections, 300 items, 600
 distinct references), starts gunicorn and nginx with the repo's configs, and measures each page
 for a bounded time. PostgreSQL when DATABASE_URL points to one (a fresh database is created on
-that server and dropped afterwards), otherwise SQLite in a temporary folder.
+that server and dropped afterwards), otherwise SQLite in a temporary folder. On PostgreSQL it
+then measures search with 300,000 items (bench/search.py); `BENCH_ONLY=search` runs that alone.
 """
 
 import contextlib
@@ -18,7 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.stack import (  # noqa: E402
+from bench.render import compare as render_compare  # noqa: E402
+from bench.render import table as render_table  # noqa: E402
+from bench.search import measure_search, replace_section, search_section  # noqa: E402
+from tests.support.stack import (  # noqa: E402
     ROOT,
     fetch,
     free_port,
@@ -110,7 +114,29 @@ def wrk(url, *, headers=()):
     }
 
 
+def search_only():
+    """Search latency alone, into the search section of RESULTS.md."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit("BENCH_ONLY=search measures PostgreSQL: set DATABASE_URL to one")
+    workdir = Path(tempfile.mkdtemp(prefix="digest-bench-"))
+    try:
+        with fresh_postgres_database(url, prefix="digest_bench") as database_url:
+            env = production_env(database_url=database_url, workdir=workdir)
+            manage("migrate", "--noinput", env=env)
+            manage("collectstatic", "--noinput", env=env)
+            figures = measure_search(env, manage=manage)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    results = ROOT / "bench" / "RESULTS.md"
+    section = search_section(figures)
+    results.write_text(replace_section(results.read_text() if results.exists() else "", section))
+    print(section)
+
+
 def main():
+    if os.environ.get("BENCH_ONLY") == "search":
+        return search_only()
     for tool in ("nginx", "wrk", "openssl"):
         if not (shutil.which(tool) or Path(f"/usr/sbin/{tool}").exists()):
             sys.exit(f"make bench needs {tool} (apt-get install nginx-light wrk openssl)")
@@ -204,11 +230,17 @@ def run(workdir, database_url):
                 results[name] = wrk(url, headers=[https])
                 print(f"   {results[name]}", flush=True)
 
-    report = write_results(results, demo, big, engine)
+    search = None
+    if engine == "PostgreSQL":
+        print("== search with 300,000 items", flush=True)
+        search = measure_search(env, manage=manage)
+    print("-- cold render, before and after the engine change", flush=True)
+    renders = render_table(render_compare(os.environ.get("BENCH_BEFORE")))
+    report = write_results(results, demo, big, engine, renders, search=search)
     print(report)
 
 
-def write_results(results, demo, big, engine):
+def write_results(results, demo, big, engine, renders="", *, search=None):
     static = results["static file, nginx"]["req_s"]
     # The static file is the demo page: the like-for-like comparison is the cached demo page.
     cached = results["demo issue, caching on"]["req_s"]
@@ -263,7 +295,17 @@ answers from the cache; "no cache": every request renders the page.
 | Target | Measured | Met |
 |---|---:|:---:|
 {targets}
+
+## Cold render of a 30-item and a 300-item issue (`bench/render.py`)
+
+SQLite, one process per engine; `BENCH_BEFORE=REV` adds that revision's engine, measured in the
+same run. "Article": Markdown to the numbered article alone, without the page template and the
+database writes.
+
+{renders}
 """
+    if search:
+        report = replace_section(report, search_section(search))
     (ROOT / "bench" / "RESULTS.md").write_text(report)
     return report
 

@@ -3,7 +3,16 @@
 import multiprocessing
 import os
 
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# Loopback unless told otherwise: nginx on this machine is the only way in, so nobody can
+# reach gunicorn directly and write their own forwarded headers (docker-compose binds 0.0.0.0
+# on its private network, where only the proxy container connects).
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+# The proxies whose X-Forwarded-Proto gunicorn believes: the same list as Django's.
+forwarded_allow_ips = ",".join(
+    proxy.strip()
+    for proxy in os.environ.get("DIGEST_TRUSTED_PROXIES", "127.0.0.1,::1").split(",")
+    if proxy.strip()
+)
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 # Sync workers: nginx buffers slow clients, and pages are cached, so a worker is never idle long.
 worker_class = "sync"

@@ -1,5 +1,6 @@
 """Digest's one settings file, read from the environment with development-friendly defaults."""
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -43,6 +44,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "digest.middleware.RequestLogMiddleware",
     "digest.middleware.DatabaseUnavailableMiddleware",
+    # Before anything reads X-Forwarded-Proto or -For: only our proxies may send them.
+    "issues.web.client.ForwardedHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -139,8 +142,6 @@ ARCHIVE_PAGE_SIZE = 20
 
 # Reports: how many one client may send per hour, and (0 = off) after how many reports from
 # distinct clients an item is hidden pending review.
-# Behind the repo's nginx, the client address is the last X-Forwarded-For hop nginx appends.
-DIGEST_BEHIND_PROXY = env.bool("DIGEST_BEHIND_PROXY", default=False)
 DIGEST_REPORTS_PER_HOUR = env.int("DIGEST_REPORTS_PER_HOUR", default=5)
 DIGEST_AUTO_HIDE_AFTER_REPORTS = env.int("DIGEST_AUTO_HIDE_AFTER_REPORTS", default=0)
 
@@ -155,7 +156,7 @@ EMAIL_HOST = env.str("DJANGO_EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=25)
 
 # The markdownx live preview renders through the same function as the public pages.
-MARKDOWNX_MARKDOWNIFY_FUNCTION = "issues.text.rendering.render_markdown"
+MARKDOWNX_MARKDOWNIFY_FUNCTION = "issues.text.markdown.render_markdown"
 MARKDOWNX_UPLOAD_MAX_SIZE = 2 * 1024 * 1024
 MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
 MARKDOWNX_MEDIA_PATH = "markdownx/"
@@ -183,8 +184,12 @@ AXES_COOLOFF_TIME = env.float("DIGEST_LOGIN_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
-# The client address as nginx saw it (digest.client), not the proxy's.
+# The client address as our proxy saw it (issues.web.client), not the proxy's.
 AXES_CLIENT_IP_CALLABLE = "issues.web.client.client_address"
+
+# After a login whose `next=` was refused (another site, a bad URL): the admin, never Django's
+# default /accounts/profile/, which does not exist here.
+LOGIN_REDIRECT_URL = "admin:index"
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
@@ -192,9 +197,26 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-# HTTPS: on by default in production. nginx terminates TLS and says so in X-Forwarded-Proto,
-# which only a proxy we run may set (DJANGO_BEHIND_PROXY), or anyone could claim https.
-if env.bool("DJANGO_BEHIND_PROXY", default=not DEBUG):
+# The proxies in front of Django (addresses or networks). From a peer in this list, and only
+# from one, X-Forwarded-For names the client (rate limits, report hashes, login throttling) and
+# X-Forwarded-Proto the scheme (nginx terminates TLS); from any other peer both are dropped
+# (issues.web.client). The default is a proxy on this machine: deploy/gunicorn.conf.py binds
+# loopback and reads the same variable. Empty: no proxy, no forwarded header is believed.
+for _old in ("DIGEST_BEHIND_PROXY", "DJANGO_BEHIND_PROXY"):
+    if _old in env:
+        raise ImproperlyConfigured(
+            f"{_old} is gone: list the proxies in front of Django in DIGEST_TRUSTED_PROXIES "
+            "(default 127.0.0.1,::1; empty for none)."
+        )
+DIGEST_TRUSTED_PROXIES = env.list("DIGEST_TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
+for _proxy in DIGEST_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            f"DIGEST_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network."
+        ) from _error
+if DIGEST_TRUSTED_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 # Load balancers probe over plain HTTP.

@@ -30,6 +30,18 @@ def corpora():
     return CORPORA
 
 
+@pytest.fixture
+def demo(db):
+    """The demo issues and accounts as `make run` loads them; returns what load_demo printed."""
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    return out.getvalue()
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Hashing passwords for real costs a second per user; tests need no such strength."""
@@ -47,3 +59,18 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """SQLite tests on a file, as `make run` uses it, not in shared-cache memory.
+
+    Threads in one test (tests/test_report_concurrency.py) then meet SQLite's real locking
+    (a writer waits for the lock), not shared-cache memory's, which refuses at once.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        folder = tmp_path_factory.mktemp("sqlite")
+        database.setdefault("TEST", {})["NAME"] = str(folder / "test.sqlite3")

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from issues.models import Item
-from tests.admin_forms import add_item, form_data
 from tests.factories import make_issue, make_user
+from tests.support.admin_forms import add_item, form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -316,7 +316,7 @@ class TestChecksAndPublishing:
         editor_client.post(reverse("admin:issues_issue_publish", args=[issue.pk]))
         issue.refresh_from_db()
         assert issue.status == "published"
-        editor_client.post(reverse("admin:issues_issue_unpublish", args=[issue.pk]))
+        editor_client.post(reverse("admin:issues_issue_draft", args=[issue.pk]))
         issue.refresh_from_db()
         assert issue.status == "draft"
 

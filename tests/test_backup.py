@@ -27,8 +27,7 @@ def pages():
     }
 
 
-def test_round_trip_gives_back_the_same_site(tmp_path):
-    call_command("load_demo", stdout=io.StringIO())
+def test_round_trip_gives_back_the_same_site(tmp_path, demo):
     moderator = make_user("mod", staff=True, groups=["Moderators"])
     item = Item.objects.get(section__issue__number=2, section__position=1, position=3)
     report_create(
@@ -54,15 +53,13 @@ def test_round_trip_gives_back_the_same_site(tmp_path):
     assert ModerationAction.objects.get().actor == moderator
 
 
-def test_import_all_refuses_a_database_with_issues(tmp_path):
-    call_command("load_demo", stdout=io.StringIO())
+def test_import_all_refuses_a_database_with_issues(tmp_path, demo):
     call_command("export_all", str(tmp_path), stdout=io.StringIO())
     with pytest.raises(CommandError, match="already holds 3 issues"):
         call_command("import_all", str(tmp_path))
 
 
-def test_import_all_of_a_broken_folder_writes_nothing(tmp_path):
-    call_command("load_demo", stdout=io.StringIO())
+def test_import_all_of_a_broken_folder_writes_nothing(tmp_path, demo):
     call_command("export_all", str(tmp_path), stdout=io.StringIO())
     Issue.objects.all().delete()
     (tmp_path / "issues" / "issue-00003.md").write_bytes(b"\xff\xfe not utf-8")

@@ -1,9 +1,6 @@
 """The Content-Security-Policy holds in a real browser: public pages, admin and markdownx editor."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 
 from issues.models import Issue
 from tests.factories import make_user
@@ -21,8 +18,7 @@ document.addEventListener('securitypolicyviolation', e => window.__violations.pu
 """
 
 
-def test_no_policy_violations_anywhere_people_click(live_server, browser):
-    call_command("load_demo", stdout=io.StringIO())
+def test_no_policy_violations_anywhere_people_click(live_server, browser, demo):
     make_user("ed", staff=True, groups=["Editors"], password=PASSWORD)
     context = browser.new_context()
     context.add_init_script(RECORD_VIOLATIONS)
@@ -33,6 +29,16 @@ def test_no_policy_violations_anywhere_people_click(live_server, browser):
     def visit(label):
         page.wait_for_load_state("networkidle")
         seen[label] = page.evaluate("window.__violations")
+
+    # Positive control: an inline script is refused and recorded, so an empty record means
+    # nothing was refused, not that nothing was listening.
+    page.goto(f"{live_server.url}/")
+    page.evaluate(
+        "() => { const s = document.createElement('script'); s.textContent = 'window.x = 1';"
+        " document.head.appendChild(s); }"
+    )
+    page.wait_for_function("window.__violations.length > 0")
+    assert "script-src" in page.evaluate("window.__violations")[0]
 
     for path in ("/", "/issues/2/", "/search/?q=BERT", "/report/?issue=2&item=1.3", "/nowhere/"):
         page.goto(f"{live_server.url}{path}")

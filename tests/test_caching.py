@@ -16,6 +16,13 @@ pytestmark = pytest.mark.django_db
 PAGES = ["/", "/issues/1/", "/feed/", "/feed/atom/", "/sitemap.xml"]
 
 
+def cache_size():
+    """Entries in the local-memory cache (the tests' cache)."""
+    from django.core.cache import cache
+
+    return len(cache._cache)
+
+
 def queries_for(client, url, **extra):
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url, **extra)
@@ -42,6 +49,48 @@ class TestHits:
         for n in range(5):
             assert client.get(f"/issues/1/?x={n}").status_code == 200
         assert len(getattr(cache, "_cache", {})) == keys_before
+
+    def test_page_numbers_are_cached_on_the_home_page_only(self, client, settings):
+        settings.ARCHIVE_PAGE_SIZE = 1
+        make_issue(number=1)
+        make_issue(number=2)
+        assert client.get("/?page=2").status_code == 200
+        assert queries_for(client, "/?page=2")[1] == 1
+        keys = cache_size()
+        for _ in range(3):
+            assert client.get("/issues/1/?page=abc").status_code == 200
+            assert client.get("/issues/1/?page=2").status_code == 200
+        assert cache_size() == keys
+
+    @pytest.mark.parametrize("page", ["abc", "0", "-1", "3", "99999999999999999999", "1.5", "01"])
+    def test_an_invalid_or_out_of_range_archive_page_is_a_404(self, client, settings, page):
+        settings.ARCHIVE_PAGE_SIZE = 1
+        make_issue(number=1)
+        make_issue(number=2)
+        client.get("/")
+        keys = cache_size()
+        assert client.get(f"/?page={page}").status_code == 404
+        assert cache_size() == keys
+
+    def test_junk_requests_leave_the_real_pages_cached(self, client):
+        """400 made-up query strings once pushed the real pages out of the local-memory cache."""
+        make_issue(number=1)
+        make_issue(number=2)
+        real = ["/", "/issues/1/", "/issues/2/", "/feed/"]
+        for url in real:
+            client.get(url)
+        keys = cache_size()
+        junk = [
+            f"/issues/{1 + n % 2}/?page={v}" for n, v in enumerate(("abc", "2", "x y", "1") * 25)
+        ]
+        junk += [f"/?page={v}" for v in range(3, 103)] + [f"/?page=abc{n}" for n in range(100)]
+        junk += [f"/?page=1{'&' * n}" for n in range(1, 51)] + [f"/?x={n}" for n in range(50)]
+        assert len(junk) == 400
+        for url in junk:
+            assert client.get(url).status_code in (200, 404), url
+        assert cache_size() == keys
+        for url in real:
+            assert queries_for(client, url)[1] == 1, url
 
     def test_a_big_issue_is_served_from_the_cache_too(self, client):
         issue = make_big_issue(items=300, sections=20, number=1)
@@ -116,18 +165,24 @@ class TestNextRequest:
         issue.delete()
         assert b"/issues/2/" not in client.get("/").content
 
-    def test_public_pages_changed_forgets_pages_that_no_row_explains(
-        self, client, django_capture_on_commit_callbacks
-    ):
+    @pytest.mark.django_db(transaction=True)
+    def test_public_pages_changed_forgets_pages_that_no_row_explains(self, client):
         """Moderation may change what readers see without touching an issue row."""
         from issues.services.pages import public_pages_changed
 
         make_issue(number=1)
         client.get("/issues/1/")
         assert queries_for(client, "/issues/1/")[1] == 1
-        with django_capture_on_commit_callbacks(execute=True):
-            public_pages_changed()
+        public_pages_changed()  # outside a transaction: at once
         assert queries_for(client, "/issues/1/")[1] > 1
+
+    def test_one_save_forgets_the_pages_once(self, django_capture_on_commit_callbacks):
+        """An issue saved with its sections and items queues one reset, not one per row."""
+        from issues.services.pages import _forget_pages
+
+        with django_capture_on_commit_callbacks() as callbacks:
+            make_issue(number=1, sections=[("S", "", [("A", ""), ("B", "")]), ("T", "", [])])
+        assert callbacks.count(_forget_pages) == 1
 
 
 class TestStaff:
@@ -188,9 +243,8 @@ class TestPageFiles:
         settings.DIGEST_PAGE_DIR = str(tmp_path)
         return tmp_path / "current"
 
-    def test_written_on_a_miss_and_forgotten_on_a_change(
-        self, client, pages, django_capture_on_commit_callbacks
-    ):
+    @pytest.mark.django_db(transaction=True)
+    def test_written_on_a_miss_and_forgotten_on_a_change(self, client, pages):
         from issues.services.pages import public_pages_changed
 
         make_issue(number=1, title="On disk")
@@ -198,8 +252,7 @@ class TestPageFiles:
         assert (pages / "en" / "issues" / "1" / "index.html").read_bytes() == body
         client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN")
         assert (pages / "zh-hans" / "index.html").exists()
-        with django_capture_on_commit_callbacks(execute=True):
-            public_pages_changed()
+        public_pages_changed()  # outside a transaction: at once
         assert not (pages / "en" / "issues" / "1" / "index.html").exists()
         assert [p.name for p in pages.parent.iterdir() if p.name.startswith("g")] == [
             pages.resolve().name

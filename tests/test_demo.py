@@ -24,9 +24,8 @@ def seed_references(seed_text):
 @pytest.mark.django_db
 class TestDemo:
     @pytest.fixture(autouse=True)
-    def demo(self, capsys):
-        call_command("load_demo")
-        self.output = capsys.readouterr().out
+    def loaded(self, demo):
+        self.output = demo
 
     def test_reference_list_equals_the_seed_entry_for_entry(self, client, seed_text):
         expected = seed_references(seed_text)

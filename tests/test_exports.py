@@ -15,9 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def issue(capsys):
-    call_command("load_demo")
-    capsys.readouterr()
+def issue(demo):
     return Issue.objects.get(number=3)
 
 
@@ -99,3 +97,106 @@ def test_admin_export_button_downloads_each_format(client, issue):
     client.logout()
     response = client.get(reverse("admin:issues_issue_export", args=[issue.pk, "text"]))
     assert response.status_code == 302
+
+
+ODD_URLS = [
+    "http://q.example/page?",
+    "HTTP://U.example/A",
+    "https://t.example/x#",
+    "https://e.example/a?x=1&y=2",
+    "https://zh.example/中文",
+]
+
+
+@pytest.fixture
+def odd_issue():
+    from tests.factories import make_issue
+
+    links = " ".join(f"[l{n}]({url})" for n, url in enumerate(ODD_URLS))
+    return make_issue(
+        number=41,
+        title="[Titled](https://title.example/)",
+        intro="Hi. [Write to us](mailto:ed@news.example).",
+        sections=[("S", "", [("One", links), ("Two", "[rel](/local/page)")])],
+    )
+
+
+def page_links(client, issue):
+    soup = BeautifulSoup(client.get(issue.get_absolute_url()).content, "html.parser")
+    article = soup.select_one("article.issue")
+    return [
+        a["href"]
+        for a in article.select(".intro a, .item-body a, h1 a, h3 a")
+        if not a.find_parent("sup")
+    ]
+
+
+def test_every_export_keeps_each_link_target_as_the_page_has_it(client, odd_issue):
+    web = page_links(client, odd_issue)
+    assert web[-len(ODD_URLS) - 1 : -1] == ODD_URLS
+    email = BeautifulSoup(
+        export_issue(issue=odd_issue, fmt="email", base_url="https://news.example"),
+        "html.parser",
+    )
+    email_links = [
+        a["href"]
+        for a in email.select("h1 a, h3 a, p a")
+        if not a.find_parent("sup") and "Read on the web" not in a.get_text()
+    ]
+    # The only change: the relative link becomes absolute, since an email has no page.
+    assert email_links == [*web[:-1], "https://news.example/local/page"]
+    assert web[-1] == "/local/page"
+    wechat = BeautifulSoup(export_issue(issue=odd_issue, fmt="wechat"), "html.parser")
+    wechat_urls = [li.get_text().rpartition(": ")[2] for li in wechat.select("ol li")]
+    text = export_issue(issue=odd_issue, fmt="text")
+    text_urls = re.findall(r"^\[\d+\] .*?: (\S+)$", text, flags=re.MULTILINE)
+    assert wechat_urls == text_urls == ["https://title.example/", *ODD_URLS]
+
+
+def test_text_export_carries_the_title_mark_and_mailto_addresses(odd_issue):
+    text = export_issue(issue=odd_issue, fmt="text")
+    assert text.splitlines()[0] == "#41 Titled[1]"
+    assert "Write to us (ed@news.example)." in text
+
+
+def test_wechat_spells_out_mailto_addresses(odd_issue):
+    soup = BeautifulSoup(export_issue(issue=odd_issue, fmt="wechat"), "html.parser")
+    assert "Write to us (ed@news.example)." in soup.get_text()
+
+
+def test_reference_titles_editors_set_show_in_the_page_and_every_export(client, odd_issue):
+    from issues.models import Reference
+    from issues.services.issues import issues_render_citing
+
+    reference = Reference.objects.get(normalized_url="https://title.example/")
+    reference.title = "Editor's & <title>"
+    reference.save()
+    issues_render_citing(reference=reference)
+    soup = BeautifulSoup(client.get(odd_issue.get_absolute_url()).content, "html.parser")
+    assert soup.select_one("#ref-1 .ref-title").get_text() == "Editor's & <title>"
+    assert "[1] Editor's & <title>: https://title.example/" in export_issue(
+        issue=odd_issue, fmt="text"
+    )
+    for fmt in ("email", "wechat"):
+        soup = BeautifulSoup(export_issue(issue=odd_issue, fmt=fmt), "html.parser")
+        assert (
+            "[1] Editor's & <title>: https://title.example/" in soup.select("ol li")[0].get_text()
+        )
+
+
+def test_removed_items_read_the_same_in_every_format(client, odd_issue):
+    from django.utils import timezone
+
+    from issues.models import Item
+    from issues.services.issues import issue_render
+
+    Item.objects.filter(title="Two").update(removed_at=timezone.now())
+    issue_render(issue=odd_issue)
+    page = BeautifulSoup(client.get(odd_issue.get_absolute_url()).content, "html.parser")
+    sentence = page.select_one("article.item-removed h3").get_text(" ", strip=True)
+    assert "removed by the moderators on" in sentence
+    text = export_issue(issue=odd_issue, fmt="text")
+    assert sentence in text
+    for fmt in ("email", "wechat"):
+        soup = BeautifulSoup(export_issue(issue=odd_issue, fmt=fmt), "html.parser")
+        assert sentence in [h.get_text(" ", strip=True) for h in soup.find_all("h3")]

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from issues.formats.exports import export_issue
-from issues.text.rendering import CitationNumbering, render_inline_markdown, render_markdown
+from issues.text.citations import CitationNumbering
+from issues.text.markdown import html_flavour, parse
 from tests.factories import make_issue
 from tests.hostile import dangers
 
@@ -105,5 +106,16 @@ MARKUP = st.lists(st.one_of(PIECES, st.text(max_size=12)), max_size=12).map("".j
 @given(MARKUP)
 def test_generated_markup_never_becomes_script(text):
     citations = CitationNumbering()
-    assert dangers(citations.cite(render_markdown(text))) == []
-    assert dangers(citations.cite(render_inline_markdown(text))) == []
+    for fragment in (
+        parse(text, citations=citations),
+        parse(text, citations=citations, inline=True),
+    ):
+        for flavour in FLAVOURS:
+            assert dangers(fragment.render(flavour)) == []
+
+
+FLAVOURS = [
+    html_flavour(),
+    html_flavour(styles={"a": "color:red", "sup": "x"}, base_url="https://news.example/i/1/"),
+    html_flavour(unlink=True, styles={"p": "margin:0"}),
+]

@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from bench.loadtest import fresh_database, load_run, problems, summary
-from bench.stack import ThrowawayPostgres
+from tests.support.loadtest import fresh_database, load_run, problems, summary
+from tests.support.stack import ThrowawayPostgres
 
 pytestmark = pytest.mark.load
 

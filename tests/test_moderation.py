@@ -15,7 +15,11 @@ from tests.factories import make_issue, make_user
 pytestmark = pytest.mark.django_db
 
 QUEUE = "/admin/issues/report/"
-ACT = "/admin/issues/report/act/"
+
+
+def act(action):
+    """The queue's URL for one moderation action: unpublish, republish or dismiss."""
+    return f"/admin/issues/report/{action}/"
 
 
 @pytest.fixture
@@ -241,7 +245,7 @@ class TestPermissionMatrix:
         if users[role]:
             client.force_login(users[role])
         response = client.post(
-            ACT, {"issue": issue.pk, "item": second.pk, "action": action, "reason": "Rule 3"}
+            act(action), {"issue": issue.pk, "item": second.pk, "reason": "Rule 3"}
         )
         after = (
             list(Item.objects.values_list("removed_at", flat=True)),
@@ -292,9 +296,7 @@ class TestUnpublishing:
         items_before, refs_before, _ = numbers(client, issue)
         html_before = Issue.objects.get(pk=issue.pk).rendered_html
         client.force_login(moderator)
-        client.post(
-            ACT, {"issue": issue.pk, "item": second.pk, "action": "unpublish", "reason": "Spam"}
-        )
+        client.post(act("unpublish"), {"issue": issue.pk, "item": second.pk, "reason": "Spam"})
         client.logout()
         items_after, refs_after, soup = numbers(client, issue)
         assert items_after.keys() == items_before.keys()
@@ -312,14 +314,20 @@ class TestUnpublishing:
             assert "only.example" not in export_issue(issue=issue, fmt=fmt)
         # Republishing restores exactly what was there.
         client.force_login(moderator)
-        client.post(ACT, {"issue": issue.pk, "item": second.pk, "action": "republish"})
+        client.post(
+            act("republish"),
+            {
+                "issue": issue.pk,
+                "item": second.pk,
+            },
+        )
         assert Issue.objects.get(pk=issue.pk).rendered_html == html_before
 
     def test_unpublish_needs_a_reason(self, client, issue, second, moderator):
         client.force_login(moderator)
         response = client.post(
-            ACT,
-            {"issue": issue.pk, "item": second.pk, "action": "unpublish", "reason": " "},
+            act("unpublish"),
+            {"issue": issue.pk, "item": second.pk, "reason": " "},
             follow=True,
         )
         assert "a reason is required" in response.content.decode()
@@ -330,7 +338,7 @@ class TestUnpublishing:
         self, client, issue, moderator
     ):
         client.force_login(moderator)
-        client.post(ACT, {"issue": issue.pk, "action": "unpublish", "reason": "Legal request"})
+        client.post(act("unpublish"), {"issue": issue.pk, "reason": "Legal request"})
         client.logout()
         response = client.get(issue.get_absolute_url())
         assert response.status_code == 410
@@ -338,7 +346,12 @@ class TestUnpublishing:
         for url in ("/", "/feed/", "/feed/atom/", "/sitemap.xml"):
             assert "/issues/5/" not in client.get(url).content.decode(), url
         client.force_login(moderator)
-        client.post(ACT, {"issue": issue.pk, "action": "republish"})
+        client.post(
+            act("republish"),
+            {
+                "issue": issue.pk,
+            },
+        )
         client.logout()
         assert client.get(issue.get_absolute_url()).status_code == 200
 
@@ -351,9 +364,7 @@ class TestUnpublishing:
         entry = queue.select_one(".queue-entry")
         assert "“Second” in issue #5" in entry.get_text() and "1 open report" in entry.get_text()
         assert entry.select_one(".reported-content a")["href"] == "https://only.example"
-        client.post(
-            ACT, {"issue": issue.pk, "item": second.pk, "action": "dismiss", "reason": "Fine"}
-        )
+        client.post(act("dismiss"), {"issue": issue.pk, "item": second.pk, "reason": "Fine"})
         assert Report.objects.get().status == "dismissed"
         assert not BeautifulSoup(client.get(QUEUE).content, "html.parser").select(".queue-entry")
         log = ModerationAction.objects.get()

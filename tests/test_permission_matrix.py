@@ -8,6 +8,7 @@ import hashlib
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver
 from reversion.models import Version
@@ -95,7 +96,7 @@ def expected(route, role):
         return LOGIN, True
     custom = {
         "admin/issues/issue/<path:object_id>/publish/": (405, not publisher(role)),
-        "admin/issues/issue/<path:object_id>/unpublish/": (405, not publisher(role)),
+        "admin/issues/issue/<path:object_id>/draft/": (405, not publisher(role)),
         "admin/issues/issue/<path:object_id>/share/": (405, role == "moderator"),
         "admin/issues/issue/<path:object_id>/export/<str:fmt>/": (200, False),
         "admin/issues/issue/<path:object_id>/revisions/": (200, False),
@@ -104,7 +105,9 @@ def expected(route, role):
             405,
             role == "moderator",
         ),
-        "admin/issues/report/act/": (405, role == "editor"),
+        "admin/issues/report/unpublish/": (405, role == "editor"),
+        "admin/issues/report/republish/": (405, role == "editor"),
+        "admin/issues/report/dismiss/": (405, role == "editor"),
         "admin/issues/report/all/": (200 if role != "editor" else 403, True),
         "admin/issues/report/": (200 if role != "editor" else 403, True),
         "admin/": (200, True),
@@ -241,7 +244,19 @@ def snapshot():
         list(Reference.objects.values_list("pk", "title")),
         list(Report.objects.values_list("pk", "status")),
         list(ModerationAction.objects.values_list("pk")),
-        list(Group.objects.values_list("name")),
+        list(Group.objects.order_by("pk").values_list("name")),
+        sorted(Group.permissions.through.objects.values_list("group_id", "permission_id")),
+        list(
+            get_user_model()
+            .objects.order_by("pk")
+            .values_list("username", "password", "email", "is_staff", "is_superuser", "is_active")
+        ),
+        sorted(get_user_model().groups.through.objects.values_list("user_id", "group_id")),
+        sorted(
+            get_user_model().user_permissions.through.objects.values_list(
+                "user_id", "permission_id"
+            )
+        ),
         sorted(Version.objects.values_list("pk", flat=True)),
     ]
     return hashlib.sha256(repr(rows).encode()).hexdigest()

@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from bench.stack import ThrowawayPostgres, fetch, free_port, gunicorn, manage, production_env
+from tests.support.stack import (
+    ThrowawayPostgres,
+    fetch,
+    free_port,
+    gunicorn,
+    manage,
+    production_env,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCTION = {

@@ -2,19 +2,15 @@
 
 from bs4 import BeautifulSoup
 
-from issues.text.rendering import (
-    CitationNumbering,
-    normalize_url,
-    render_article,
-    render_inline_markdown,
-    render_markdown,
-)
+from issues.text.article import render_article
+from issues.text.citations import CitationNumbering, normalize_url
+from issues.text.markdown import parse, render_inline_markdown, render_markdown
 
 
 def cite(*fragments):
     """Cite Markdown fragments in order with one numbering; return (html parts, references)."""
     citations = CitationNumbering()
-    parts = [citations.cite(render_markdown(text)) for text in fragments]
+    parts = [parse(text, citations=citations).html for text in fragments]
     return parts, citations.references
 
 
@@ -169,3 +165,127 @@ class TestRenderIssue:
         assert rendered.sections[1].items[0].anchor == "item-2-1"
         assert rendered.sections[0].title_text == "S s"
         assert rendered.references[0].anchors == ["cite-1-1", "cite-1-2"]
+
+
+class TestTitles:
+    """A title is inline text whatever it looks like, and its links are cited."""
+
+    def test_titles_that_read_as_blocks_stay_inline_with_their_link_cited(self):
+        for marker in ("1.", "-", ">", "#", "+", "1)"):
+            title = f"{marker} [A](https://a.example/)"
+            citations = CitationNumbering()
+            fragment = parse(title, citations=citations, inline=True)
+            soup = BeautifulSoup(fragment.html, "html.parser")
+            assert not soup.find(["ol", "ul", "blockquote", "h1", "p"]), title
+            assert soup.find("a", href="https://a.example/").get_text() == "A"
+            assert marks(fragment.html) == [("A", "[1]")], title
+            assert [ref.url for ref in citations.references] == ["https://a.example/"]
+
+
+class TestTestStrength:
+    """Behaviour the README promises that no test used to see break (issue 12)."""
+
+    def test_link_after_an_inline_code_span_is_cited(self):
+        parts, refs = cite(
+            "`x` and ``y`` then [a](https://a.example/) and `z` [b](https://b.example/)"
+        )
+        assert marks(parts[0]) == [("a", "[1]"), ("b", "[2]")]
+        assert len(refs) == 2
+
+    def test_raw_html_link_inside_code_is_not_cited_but_one_after_it_is(self):
+        parts, refs = cite(
+            '<code><a href="https://in.example/">in</a></code> '
+            '<a href="https://after.example/">after</a>'
+        )
+        assert [ref.url for ref in refs] == ["https://after.example/"]
+        assert marks(parts[0]) == [("after", "[1]")]
+
+    def test_markdown_link_inside_raw_code_is_not_cited(self):
+        _, refs = cite("<code>[in](https://in.example/)</code> [out](https://out.example/)")
+        assert [ref.url for ref in refs] == ["https://out.example/"]
+
+    def test_multi_line_comment_holding_a_heading_and_a_link_is_neither(self):
+        parts, refs = cite(
+            "before\n\n<!--\n## heading [x](https://x.example/)\n-->\n\n[y](https://y.example/)"
+        )
+        soup = BeautifulSoup(parts[0], "html.parser")
+        assert soup.find("h2") is None and "heading" not in soup.get_text()
+        assert [ref.url for ref in refs] == ["https://y.example/"]
+
+    def test_scheme_relative_link_is_kept_but_not_cited(self):
+        parts, refs = cite("[x](//host.example/x)")
+        assert refs == []
+        assert BeautifulSoup(parts[0], "html.parser").a["href"] == "//host.example/x"
+
+    def test_blank_values_next_to_utm_parameters_are_kept(self):
+        assert normalize_url("https://x.example/p?a=&utm_source=z") == "https://x.example/p?a="
+        _, refs = cite("[1](https://x.example/p?a=&utm_source=z) [2](https://x.example/p?a=)")
+        assert len(refs) == 1 and refs[0].url == "https://x.example/p?a=&utm_source=z"
+
+    def test_user_and_password_stay_part_of_the_identity(self):
+        assert normalize_url("https://u:p@Host.example:443/a") == "https://u:p@host.example/a"
+        _, refs = cite("[a](https://u:p@host.example/a) [b](https://host.example/a)")
+        assert [ref.url for ref in refs] == [
+            "https://u:p@host.example/a",
+            "https://host.example/a",
+        ]
+
+    def test_ampersand_and_less_than_in_cited_text_are_recorded_as_text(self):
+        parts, refs = cite(r"[Tom &amp; Jerry & \<3](https://t.example/)")
+        assert refs[0].text == "Tom & Jerry & <3"
+        assert BeautifulSoup(parts[0], "html.parser").a.get_text() == "Tom & Jerry & <3"
+
+    def test_link_text_is_recorded_from_its_tokens(self):
+        _, refs = cite("[**bold** `code`\nnext line](https://t.example/)")
+        assert refs[0].text == "bold code next line"
+
+    def test_reference_definitions_with_titles_and_autolinks(self):
+        parts, refs = cite('[a][r] <https://auto.example/>\n\n[r]: https://r.example/ "Title"')
+        assert [ref.url for ref in refs] == ["https://r.example/", "https://auto.example/"]
+        assert BeautifulSoup(parts[0], "html.parser").a["title"] == "Title"
+
+
+class TestHarmlessTags:
+    def test_newsletter_tags_survive_with_markdown_inside_details(self):
+        html = render_markdown(
+            "<details><summary>More</summary>\n\n*inside* [x](https://x.example/)\n\n</details>\n\n"
+            "<u>key</u> <mark>m</mark> <kbd>K</kbd> H<sub>2</sub>O x<sup>2</sup> "
+            '<abbr title="HyperText">HTML</abbr>'
+        )
+        soup = BeautifulSoup(html, "html.parser")
+        assert soup.find("details").find("summary").get_text() == "More"
+        assert soup.find("details").find("em").get_text() == "inside"
+        for tag in ("u", "mark", "kbd", "sub", "sup", "abbr"):
+            assert soup.find(tag), tag
+
+    def test_nested_lists_indented_by_two_spaces_stay_nested(self):
+        soup = BeautifulSoup(render_markdown("- a\n  - b\n    - c"), "html.parser")
+        assert soup.select_one("ul > li > ul > li > ul > li").get_text() == "c"
+
+    def test_gfm_strikethrough_and_task_lists(self):
+        soup = BeautifulSoup(render_markdown("~~old~~\n\n- [x] done\n- [ ] todo"), "html.parser")
+        assert soup.find("s").get_text() == "old"
+        boxes = soup.find_all("input")
+        assert [box.get("type") for box in boxes] == ["checkbox", "checkbox"]
+        assert all(box.has_attr("disabled") for box in boxes)
+        assert [box.has_attr("checked") for box in boxes] == [True, False]
+
+    def test_raw_inputs_other_than_checkboxes_lose_their_type(self):
+        soup = BeautifulSoup(
+            render_markdown('<input type="text" value="x" onfocus="y">'), "html.parser"
+        )
+        box = soup.find("input")
+        assert box.get("type") is None and not box.get("onfocus") and box.has_attr("disabled")
+
+
+class TestPlainText:
+    def test_text_has_marks_spelt_mailto_and_list_markers(self):
+        citations = CitationNumbering()
+        fragment = parse(
+            "Read [A](https://a.example/).\n\n- one\n- [Write to us](mailto:ed@x.example)\n\n"
+            "1. first\n2. second",
+            citations=citations,
+        )
+        assert fragment.text == (
+            "Read A[1].\n\n- one\n- Write to us (ed@x.example)\n\n1. first\n2. second"
+        )

@@ -63,7 +63,7 @@ class TestSearch:
         _, hits = results(client, "reformer")
         links = [hit.a["href"] for hit in hits]
         assert links == ["/issues/1/#item-1-1"]
-        assert hits[0].select_one(".snippet mark") is not None or "Reformer" in hits[0].a.text
+        assert hits[0].a.get_text(" ", strip=True) == "1.1 Reformer"
 
     def test_drafts_and_scheduled_issues_stay_hidden(self, client, issues):
         soup, hits = results(client, "reformer")
@@ -123,3 +123,50 @@ class TestSearch:
         field = form.select_one("input[name=q]")
         assert form["action"] == "/search/"
         assert soup.select_one(f"label[for={field['id']}]").get_text().strip()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the indexes are PostgreSQL's")
+class TestIndexes:
+    """Search reads a stored vector through GIN indexes, not one built per row per query."""
+
+    TABLES = {"issues_issue": "intro", "issues_section": "text", "issues_item": "body"}
+
+    def test_each_table_has_a_stored_vector_a_gin_index_and_trigram_indexes(self):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT table_name FROM information_schema.columns "
+                "WHERE column_name = 'search_document' AND is_generated = 'ALWAYS'"
+            )
+            assert {row[0] for row in cursor.fetchall()} == set(self.TABLES)
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE '%%search%%'"
+            )
+            indexes = dict(cursor.fetchall())
+        for table, text in self.TABLES.items():
+            assert "USING gin (search_document)" in indexes[f"{table}_search_document"]
+            for column in ("title", text):
+                assert "gin_trgm_ops" in indexes[f"{table}_search_{column}_trgm"]
+
+    def test_the_planner_can_answer_from_the_indexes(self, issues):
+        """The match condition, vector and substrings, is one the GIN indexes answer."""
+        from django.test.utils import CaptureQueriesContext
+
+        from issues.models import Item
+        from issues.selectors.search import _matches, query_terms, search
+
+        with CaptureQueriesContext(connection) as queries:
+            search("reformer 预训练")
+        assert not any("to_tsvector" in query["sql"] for query in queries)
+        query = "reformer 预训练"
+        matches = _matches(
+            Item.objects.all(), query=query, terms=query_terms(query), title="title", text="body"
+        )
+        sql, params = matches.order_by().values("pk").query.sql_with_params()
+        with connection.cursor() as cursor:
+            # Ten rows: the planner would rather read them all. Forbid that, and see what's left.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_indexscan = off")
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        for index in ("search_document", "search_title_trgm", "search_body_trgm"):
+            assert f"issues_item_{index}" in plan, plan

@@ -1,7 +1,6 @@
 """Security by default: the policy and headers on every page, and throttled logins."""
 
 import pytest
-from django.core.management import call_command
 
 from tests.factories import make_user
 
@@ -13,12 +12,6 @@ def policy(response):
     header = response["Content-Security-Policy"]
     parts = (part.split() for part in header.split(";") if part.strip())
     return {words[0]: words[1:] for words in parts}
-
-
-@pytest.fixture
-def demo(capsys):
-    call_command("load_demo")
-    capsys.readouterr()
 
 
 class TestHeaders:
@@ -68,8 +61,8 @@ class TestLoginThrottling:
         client.logout()
         assert self.login(client, "other", "other-password").status_code == 302
 
-    def test_behind_the_proxy_the_forwarded_client_is_the_one_locked(self, client, settings):
-        settings.DIGEST_BEHIND_PROXY = True
+    def test_behind_the_proxy_the_forwarded_client_is_the_one_locked(self, client):
+        """127.0.0.1 is a trusted proxy (DIGEST_TRUSTED_PROXIES' default)."""
         make_user("editor", staff=True, password="right-password")
         for _ in range(5):
             self.login(client, "editor", "wrong", ip="127.0.0.1", HTTP_X_FORWARDED_FOR="192.0.2.1")
@@ -87,6 +80,13 @@ class TestLoginThrottling:
             == 302
         )
 
+    def test_a_direct_client_cannot_dodge_the_lock_with_forwarded_addresses(self, client):
+        make_user("editor", staff=True, password="right-password")
+        for n in range(5):
+            self.login(client, "editor", "wrong", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
+        locked = self.login(client, "editor", "right-password", HTTP_X_FORWARDED_FOR="192.0.2.99")
+        assert locked.status_code == 429
+
 
 def test_nginx_page_files_carry_the_same_policy_as_django(client):
     """Pages nginx serves from disk must not lose the Content-Security-Policy."""
@@ -98,3 +98,34 @@ def test_nginx_page_files_carry_the_same_policy_as_django(client):
     header = re.search(r'add_header Content-Security-Policy "([^"]+)"', block).group(1)
     from_nginx = {part.split()[0]: part.split()[1:] for part in header.split(";") if part.strip()}
     assert from_nginx == policy(client.get("/report/thanks/"))
+
+
+class TestLoginRedirect:
+    @pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/", ""])
+    def test_a_refused_next_ends_on_the_admin_index(self, client, next_url):
+        """Not on /accounts/profile/, a 404: Django's default LOGIN_REDIRECT_URL."""
+        make_user("editor", staff=True, password="right-password")
+        response = client.post(
+            f"/admin/login/?next={next_url}",
+            {"username": "editor", "password": "right-password"},
+        )
+        assert response.status_code == 302
+        assert response["Location"] == "/admin/"
+        assert client.get(response["Location"]).status_code == 200
+
+
+def test_nginx_serves_uploads_as_images_only_under_a_sandbox():
+    """/media/ answers image extensions only, with a policy that lets nothing in them act."""
+    import re
+    from pathlib import Path
+
+    template = (Path(__file__).parents[1] / "deploy/nginx/digest.conf.template").read_text()
+    media = re.findall(r'location ~\*? "\^/media/(.*?)" \{(.*?)\n    \}', template, re.S)
+    assert len(media) == 1
+    pattern, block = media[0]
+    assert pattern.endswith(r"\.(?:png|jpe?g|gif|webp))$")
+    assert "Content-Security-Policy \"default-src 'none'; form-action 'none'; sandbox\"" in block
+    assert "X-Content-Type-Options nosniff" in block
+    assert "default_type application/octet-stream" in block
+    prefix = template.split("location /media/ {", 1)[1].split("}", 1)[0]
+    assert prefix.split() == ["return", "404;"]

@@ -4,10 +4,11 @@ import json
 import os
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
-from bench.stack import (
+from tests.support.stack import (
     fetch,
     free_port,
     fresh_postgres_database,
@@ -99,6 +100,23 @@ def test_pages_through_nginx_and_gunicorn(stack_database, tmp_path):
 
         for path in ("/feed/", "/feed/atom/", "/sitemap.xml", "/issues/3/"):
             assert fetch(f"{site}{path}")[0] == 200, path
+
+        # Uploads: images only, sandboxed; the polyglot an old upload kept as .html is a 404.
+        uploads = Path(env["DJANGO_MEDIA_ROOT"]) / "markdownx"
+        uploads.mkdir(parents=True)
+        polyglot = (
+            Path(__file__).parent / "inputs" / "uploads" / "polyglot-login.html"
+        ).read_bytes()
+        (uploads / "0f1e2d3c.gif").write_bytes(polyglot)
+        (uploads / "0f1e2d3c.html").write_bytes(polyglot)
+        status, headers, body = fetch(f"{site}/media/markdownx/0f1e2d3c.gif")
+        assert status == 200 and body == polyglot
+        assert headers["Content-Type"] == "image/gif"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        csp = "default-src 'none'; form-action 'none'; sandbox"
+        assert headers["Content-Security-Policy"] == csp
+        assert fetch(f"{site}/media/markdownx/0f1e2d3c.html")[0] == 404
+        assert fetch(f"{site}/media/markdownx/")[0] == 404
 
         stylesheet = re.search(rb'href="(/static/css/digest\.[0-9a-f]{12}\.css)"', home)
         assert stylesheet, "the page links a hashed stylesheet"

@@ -2,24 +2,16 @@
 
 from collections import Counter
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max
-from django.http import Http404, HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from issues.admin.views.moderation import DismissView, RepublishView, UnpublishView
 from issues.models import Issue, Item, ModerationAction, Report
-from issues.services.moderation import (
-    issue_reinstate,
-    issue_withdraw,
-    item_republish,
-    item_unpublish,
-    reports_dismiss,
-)
-from issues.text.rendering import render_markdown
+from issues.text.markdown import render_markdown
 
 
 class RecordAdmin(admin.ModelAdmin):
@@ -45,11 +37,22 @@ class ReportAdmin(RecordAdmin):
     readonly_fields = [field.name for field in Report._meta.fields]
 
     def get_urls(self):
-        act = path("act/", self.admin_site.admin_view(self.act_view), name="issues_report_act")
+        actions = [
+            path(
+                f"{name}/",
+                self.admin_site.admin_view(view.as_view(model_admin=self)),
+                name=f"issues_report_{name}",
+            )
+            for name, view in (
+                ("unpublish", UnpublishView),
+                ("republish", RepublishView),
+                ("dismiss", DismissView),
+            )
+        ]
         log = path(
             "all/", self.admin_site.admin_view(super().changelist_view), name="issues_report_all"
         )
-        return [act, log, *super().get_urls()]
+        return [*actions, log, *super().get_urls()]
 
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_permission(request):
@@ -99,48 +102,6 @@ class ReportAdmin(RecordAdmin):
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/issues/report/queue.html", context)
-
-    def act_view(self, request):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        action = request.POST.get("action", "")
-        reason = request.POST.get("reason", "").strip()
-        needed = "issues.resolve_report" if action == "dismiss" else "issues.moderate_content"
-        if action not in ("unpublish", "dismiss", "republish") or not request.user.has_perm(needed):
-            raise PermissionDenied
-        issue = get_object_or_404(Issue, pk=_as_pk(request.POST.get("issue")))
-        item = None
-        if request.POST.get("item"):
-            item = get_object_or_404(
-                Item, pk=_as_pk(request.POST.get("item")), section__issue=issue
-            )
-        queue = redirect("admin:issues_report_changelist")
-        if action == "unpublish" and not reason:
-            messages.error(request, _("Nothing was unpublished: a reason is required."))
-            return queue
-        if action == "unpublish":
-            if item:
-                item_unpublish(item=item, actor=request.user, reason=reason)
-            else:
-                issue_withdraw(issue=issue, actor=request.user, reason=reason)
-            messages.success(request, _("Unpublished, with the reason recorded in the log."))
-        elif action == "republish":
-            if item:
-                item_republish(item=item, actor=request.user, reason=reason)
-            else:
-                issue_reinstate(issue=issue, actor=request.user, reason=reason)
-            messages.success(request, _("Republished exactly as it was."))
-        else:
-            reports_dismiss(issue=issue, item=item, actor=request.user, reason=reason)
-            messages.success(request, _("The reports were dismissed."))
-        return queue
-
-
-def _as_pk(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError) as error:
-        raise Http404("No such target.") from error
 
 
 @admin.register(ModerationAction)

@@ -1,42 +1,27 @@
 """The editors' workspace: an issue assembled on one page, checked, previewed and published."""
 
-import difflib
-from contextlib import contextmanager
-
 import nested_admin
 import reversion
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import F
-from django.db.models.functions import Now
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
+from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.urls import path, reverse
 from django.utils import formats
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
-from reversion.models import Version
 
-from issues.formats.exports import FORMATS, export_issue
-from issues.formats.revisions import revision_markdown
-from issues.models import Issue, Item, Section
-from issues.selectors.checks import issue_checks
-from issues.services.issues import (
-    POSITION_OFFSET,
-    issue_article,
-    issue_publish,
-    issue_render,
-    issue_restore,
-    issue_share,
-    issue_to_draft,
-    issue_unshare,
-    positions_renumber,
-)
+from issues.admin.revisions import revision
+from issues.admin.views.exports import ExportView
+from issues.admin.views.history import CompareView, RestoreView, RevisionsView
+from issues.admin.views.publishing import PublishView, ToDraftView
+from issues.admin.views.sharing import ShareView
+from issues.formats.exports import FORMATS
+from issues.models import Issue, IssueStatus, Item, Section
+from issues.selectors.checks import issue_blockers, issue_review
+from issues.services.issues import issue_render, positions_renumber
+from issues.services.positions import positions_assign, positions_park
 
 MARKDOWN_WIDGETS = {MarkdownxField: {"widget": AdminMarkdownxWidget(attrs={"rows": 6})}}
 
@@ -83,16 +68,11 @@ class StatusFilter(admin.SimpleListFilter):
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
-        return (("draft", _("Draft")), ("scheduled", _("Scheduled")), ("published", _("Published")))
+        return IssueStatus.choices
 
     def queryset(self, request, queryset):
-        match self.value():
-            case "draft":
-                return queryset.filter(published_at__isnull=True)
-            case "scheduled":
-                return queryset.filter(published_at__gt=Now())
-            case "published":
-                return queryset.filter(published_at__lte=Now())
+        if self.value() in IssueStatus.values:
+            return queryset.with_status(self.value())
         return queryset
 
 
@@ -142,29 +122,13 @@ class IssueAdminForm(forms.ModelForm):
         published_at = cleaned_data.get("published_at")
         if not self.instance.pk or not published_at or self.instance.published_at:
             return
-        blockers = [check for check in _checks(self.instance)[1] if check.is_blocker]
+        blockers = issue_blockers(issue=self.instance)
         if blockers:
             self.add_error(
                 "published_at",
                 _("Cannot publish or schedule yet: %(problems)s")
                 % {"problems": " ".join(check.message for check in blockers)},
             )
-
-
-@contextmanager
-def _revision(request, comment):
-    """Record what the block saves as one revision of the issue, by this user."""
-    with reversion.create_revision():
-        reversion.set_user(request.user)
-        reversion.set_comment(comment)
-        yield
-
-
-def _checks(issue):
-    """The issue as it would be published, and the checks on it."""
-    sections = list(Issue.objects.with_contents().get(pk=issue.pk).sections.all())
-    rendered = issue_article(issue=issue, sections=sections)
-    return rendered, issue_checks(issue=issue, sections=sections, rendered=rendered)
 
 
 def _positioned(formsets):
@@ -175,7 +139,7 @@ def _park_positions(formsets):
     """Before saving: move existing rows out of the way, and drop the items of deleted sections."""
     for formset in _positioned(formsets):
         pks = [form.instance.pk for form in formset.forms if form.instance.pk]
-        formset.model.objects.filter(pk__in=pks).update(position=POSITION_OFFSET + F("pk"))
+        positions_park(queryset=formset.model.objects.filter(pk__in=pks))
         for form in formset.forms:
             if formset._should_delete_form(form):
                 for child in getattr(form, "nested_formsets", []):
@@ -198,13 +162,8 @@ def _apply_positions(formsets):
             key=lambda entry: entry[:2],
         )
         instances = [instance for _position, _index, instance in kept]
-        # Two passes, so no intermediate state breaks the unique position constraint.
-        for rank, instance in enumerate(instances, start=1):
-            instance.position = 3 * POSITION_OFFSET + rank
-        formset.model.objects.bulk_update(instances, ["position"])
-        for rank, instance in enumerate(instances, start=1):
-            instance.position = rank
-        formset.model.objects.bulk_update(instances, ["position"])
+        if instances:
+            positions_assign(objects=instances)
 
 
 @admin.register(Issue)
@@ -249,7 +208,7 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
         return ("published_at",)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        with _revision(request, _("Saved in the admin")):
+        with revision(request, _("Saved in the admin")):
             extra_context = {**(extra_context or {}), **self._workspace(request, object_id)}
             return super().changeform_view(request, object_id, form_url, extra_context)
 
@@ -260,7 +219,7 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
         issue = Issue.objects.filter(pk=object_id).first()
         if issue is None or not self.has_view_permission(request, issue):
             return {}
-        rendered, checks = _checks(issue)
+        rendered, checks = issue_review(issue=issue)
         return {
             "rendered": rendered,
             "checks": checks,
@@ -292,140 +251,20 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
 
     def get_urls(self):
         routes = [
-            ("publish/", self.publish_view, "publish"),
-            ("unpublish/", self.unpublish_view, "unpublish"),
-            ("share/", self.share_view, "share"),
-            ("export/<str:fmt>/", self.export_view, "export"),
-            ("revisions/", self.revisions_view, "revisions"),
-            ("revisions/compare/", self.compare_view, "compare"),
-            ("revisions/<int:version_id>/restore/", self.restore_view, "restore"),
+            ("publish/", PublishView, "publish"),
+            ("draft/", ToDraftView, "draft"),
+            ("share/", ShareView, "share"),
+            ("export/<str:fmt>/", ExportView, "export"),
+            ("revisions/", RevisionsView, "revisions"),
+            ("revisions/compare/", CompareView, "compare"),
+            ("revisions/<int:version_id>/restore/", RestoreView, "restore"),
         ]
         own = [
-            path(f"<path:object_id>/{route}", self._view(view), name=f"issues_issue_{name}")
+            path(
+                f"<path:object_id>/{route}",
+                self.admin_site.admin_view(view.as_view(model_admin=self)),
+                name=f"issues_issue_{name}",
+            )
             for route, view, name in routes
         ]
         return own + super().get_urls()
-
-    def _view(self, view):
-        return self.admin_site.admin_view(view)
-
-    def _issue(self, request, object_id, *, permission):
-        issue = get_object_or_404(Issue, pk=object_id)
-        allowed = {
-            "view": self.has_view_permission(request, issue),
-            "change": self.has_change_permission(request, issue),
-            "publish": request.user.has_perm("issues.publish_issue"),
-        }[permission]
-        if not allowed:
-            raise PermissionDenied
-        return issue
-
-    def _back(self, issue):
-        return redirect("admin:issues_issue_change", issue.pk)
-
-    def publish_view(self, request, object_id):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        issue = self._issue(request, object_id, permission="publish")
-        blockers = [check for check in _checks(issue)[1] if check.is_blocker]
-        if blockers:
-            problems = " ".join(check.message for check in blockers)
-            messages.error(request, _("Not published: %(problems)s") % {"problems": problems})
-            return self._back(issue)
-        with _revision(request, _("Published")):
-            issue_publish(issue=issue, user=request.user)
-        messages.success(request, _("Issue #%(n)s is published.") % {"n": issue.number})
-        return self._back(issue)
-
-    def unpublish_view(self, request, object_id):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        issue = self._issue(request, object_id, permission="publish")
-        with _revision(request, _("Back to draft")):
-            issue_to_draft(issue=issue, user=request.user)
-        messages.success(request, _("Issue #%(n)s is a draft again.") % {"n": issue.number})
-        return self._back(issue)
-
-    def share_view(self, request, object_id):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        issue = self._issue(request, object_id, permission="change")
-        if request.POST.get("action") == "revoke":
-            issue_unshare(issue=issue, user=request.user)
-            messages.success(request, _("The share link is revoked; it no longer opens."))
-        else:
-            issue_share(issue=issue, user=request.user)
-            messages.success(
-                request, _("A new share link was created; earlier links no longer open.")
-            )
-        return self._back(issue)
-
-    def export_view(self, request, object_id, fmt):
-        issue = self._issue(request, object_id, permission="view")
-        if fmt not in FORMATS:
-            raise Http404(f"Unknown export format {fmt!r}.")
-        content_type, extension = FORMATS[fmt]
-        body = export_issue(issue=issue, fmt=fmt, base_url=request.build_absolute_uri("/"))
-        response = HttpResponse(body, content_type=content_type)
-        disposition = "inline" if request.GET.get("inline") else "attachment"
-        response["Content-Disposition"] = (
-            f'{disposition}; filename="issue-{issue.number}-{fmt}.{extension}"'
-        )
-        return response
-
-    def revisions_view(self, request, object_id):
-        issue = self._issue(request, object_id, permission="view")
-        versions = Version.objects.get_for_object(issue).select_related("revision__user")
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "original": issue,
-            "title": _("Revisions of issue #%(n)s") % {"n": issue.number},
-            "versions": versions,
-            "can_restore": self.has_change_permission(request, issue),
-        }
-        return TemplateResponse(request, "admin/issues/issue/revisions.html", context)
-
-    def compare_view(self, request, object_id):
-        issue = self._issue(request, object_id, permission="view")
-        versions = Version.objects.get_for_object(issue)
-        try:
-            older = versions.get(pk=int(request.GET.get("a", "")))
-            newer = versions.get(pk=int(request.GET.get("b", "")))
-        except (ValueError, Version.DoesNotExist):
-            messages.error(request, _("Choose two revisions of this issue to compare."))
-            return redirect("admin:issues_issue_revisions", issue.pk)
-        if older.revision.date_created > newer.revision.date_created:
-            older, newer = newer, older
-        diff = difflib.HtmlDiff(wrapcolumn=70).make_table(
-            revision_markdown(older).splitlines(),
-            revision_markdown(newer).splitlines(),
-            fromdesc=formats.date_format(older.revision.date_created, "DATETIME_FORMAT"),
-            todesc=formats.date_format(newer.revision.date_created, "DATETIME_FORMAT"),
-            context=True,
-        )
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "original": issue,
-            "title": _("Compare revisions of issue #%(n)s") % {"n": issue.number},
-            "diff_table": diff,
-            "older": older,
-            "newer": newer,
-        }
-        return TemplateResponse(request, "admin/issues/issue/compare.html", context)
-
-    def restore_view(self, request, object_id, version_id):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        issue = self._issue(request, object_id, permission="change")
-        version = get_object_or_404(Version.objects.get_for_object(issue), pk=version_id)
-        when = formats.date_format(version.revision.date_created, "DATETIME_FORMAT")
-        with (
-            transaction.atomic(),
-            _revision(request, _("Restored the revision of %(when)s") % {"when": when}),
-        ):
-            issue_restore(issue=issue, version=version, user=request.user)
-            reversion.add_to_revision(issue)
-        messages.success(request, _("The revision was restored."))
-        return self._back(issue)

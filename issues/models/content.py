@@ -11,53 +11,47 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 
-STATUS_LABELS = {
-    "draft": _("Draft"),
-    "scheduled": _("Scheduled"),
-    "published": _("Published"),
-    "withdrawn": _("Withdrawn by the moderators"),
-}
+
+def text_problems(text):
+    """Why a Markdown text is refused (too long, nested too deep, too costly to read), or []."""
+    from issues.text.markdown import TextRefused, check_text
+
+    try:
+        check_text(text, what=_("this text"))
+    except TextRefused as error:
+        return [str(error)]
+    return []
+
+
+class IssueStatus(models.TextChoices):
+    """Where an issue stands for readers; `IssueQuerySet.with_status` is the one rule for each."""
+
+    DRAFT = "draft", _("Draft")
+    SCHEDULED = "scheduled", _("Scheduled")
+    PUBLISHED = "published", _("Published")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the moderators")
+
+
+def status_condition(status, prefix=""):
+    """The database condition for one status; `prefix` reaches an issue through a relation."""
+    published_at, withdrawn_at = f"{prefix}published_at", f"{prefix}withdrawn_at"
+    live = Q(**{f"{withdrawn_at}__isnull": True})
+    return {
+        IssueStatus.DRAFT: live & Q(**{f"{published_at}__isnull": True}),
+        IssueStatus.SCHEDULED: live & Q(**{f"{published_at}__gt": Now()}),
+        IssueStatus.PUBLISHED: live & Q(**{f"{published_at}__lte": Now()}),
+        IssueStatus.WITHDRAWN: ~live,
+    }[IssueStatus(status)]
 
 
 class IssueQuerySet(models.QuerySet):
+    def with_status(self, status):
+        """Issues in one status (draft, scheduled, published, withdrawn)."""
+        return self.filter(status_condition(status))
+
     def published(self):
         """Issues readers may see: a publication time that has come, not withdrawn."""
-        return self.filter(published_at__lte=Now(), withdrawn_at__isnull=True)
-
-    def for_page(self, number):
-        """The issue with this number and, as `previous` and `next`, the published issues
-        around it: one hand-written query, the issue page's whole database cost."""
-        from issues.selectors.sql import connection_for, live_sql
-
-        vendor = connection_for(Issue).vendor
-        table = Issue._meta.db_table
-        neighbour = (
-            f"(SELECT n.{{column}} FROM {table} n WHERE n.number {{op}} i.number "
-            f"AND {live_sql(vendor, 'n')} ORDER BY n.number {{order}} LIMIT 1)"
-        )
-        columns = ", ".join(
-            neighbour.format(column=column, op=op, order=order) + f" AS {side}_{column}"
-            for side, op, order in (("previous", "<", "DESC"), ("next", ">", "ASC"))
-            for column in ("number", "title", "plain_title")
-        )
-        # The query takes a parameter, so literal % signs (SQLite's STRFTIME) are doubled.
-        sql = f"SELECT i.*, {columns.replace('%', '%%')} FROM {table} i WHERE i.number = %s"
-        issue = next(iter(Issue.objects.raw(sql, [number])), None)
-        if issue is not None:
-            for side in ("previous", "next"):
-                found = getattr(issue, f"{side}_number")
-                setattr(
-                    issue,
-                    side,
-                    Issue(
-                        number=found,
-                        title=getattr(issue, f"{side}_title"),
-                        plain_title=getattr(issue, f"{side}_plain_title"),
-                    )
-                    if found
-                    else None,
-                )
-        return issue
+        return self.with_status(IssueStatus.PUBLISHED)
 
     def with_contents(self):
         """Everything a rendered issue needs, in a fixed number of queries."""
@@ -158,24 +152,32 @@ class Issue(models.Model):
     def get_absolute_url(self):
         return reverse("issues:detail", kwargs={"number": self.number})
 
+    def clean(self):
+        if problems := text_problems(self.intro):
+            raise ValidationError({"intro": problems})
+
     @property
     def status(self):
-        """Draft, scheduled, published or withdrawn, computed from the dates alone."""
+        """The status of this row, by the same rule as `IssueQuerySet.with_status`."""
         if self.withdrawn_at is not None:
-            return "withdrawn"
+            return IssueStatus.WITHDRAWN
         if self.published_at is None:
-            return "draft"
+            return IssueStatus.DRAFT
         if self.published_at > timezone.now():
-            return "scheduled"
-        return "published"
+            return IssueStatus.SCHEDULED
+        return IssueStatus.PUBLISHED
 
     @property
     def status_label(self):
-        return STATUS_LABELS[self.status]
+        return self.status.label
 
     @property
     def is_published(self):
-        return self.status == "published"
+        return self.status == IssueStatus.PUBLISHED
+
+    @property
+    def is_withdrawn(self):
+        return self.status == IssueStatus.WITHDRAWN
 
 
 class Section(models.Model):
@@ -218,7 +220,7 @@ class Section(models.Model):
         errors = {}
         if split_icon(self.title)[0]:
             errors["title"] = _("Put the leading emoji in the Icon field.")
-        if problems := structure_problems(self.text):
+        if problems := structure_problems(self.text) + text_problems(self.text):
             errors["text"] = "; ".join(problems)
         if errors:
             raise ValidationError(errors)
@@ -268,7 +270,7 @@ class Item(models.Model):
     def clean(self):
         from issues.text.structure import structure_problems
 
-        if problems := structure_problems(self.body):
+        if problems := structure_problems(self.body) + text_problems(self.body):
             raise ValidationError({"body": "; ".join(problems)})
 
 

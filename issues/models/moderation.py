@@ -75,6 +75,24 @@ class Report(models.Model):
         return f"{self.get_reason_display()} — {target}"
 
 
+class ReportClient(models.Model):
+    """A client that has reported: its row is locked while its next report is counted and stored.
+
+    Counting the last hour's reports and then inserting one is a race (40 parallel posts stored
+    6 with a limit of 5); with this row locked first, one report per client is decided at a time.
+    """
+
+    client_hash = models.CharField(_("client"), max_length=64, primary_key=True)
+    last_report_at = models.DateTimeField(_("last report at"))
+
+    class Meta:
+        verbose_name = _("reporting client")
+        verbose_name_plural = _("reporting clients")
+
+    def __str__(self):
+        return self.client_hash[:12]
+
+
 class ModerationAction(models.Model):
     """One entry of the moderation audit log: who did what, when, why, from which status."""
 

@@ -5,8 +5,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 from django.utils.translation import gettext as _
 
-from issues.models import Citation
-from issues.text.rendering import link_targets
+from issues.models import Citation, Issue
+from issues.selectors.issues import issue_article
+from issues.text.markdown import link_targets
 
 TRACKING_PREFIXES = ("utm_",)
 TRACKING_PARAMETERS = {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid"}
@@ -116,3 +117,15 @@ def issue_checks(*, issue, sections, rendered):
                     )
                 )
     return sorted(checks, key=lambda check: not check.is_blocker)
+
+
+def issue_review(*, issue):
+    """The issue as it would be published now, and the checks on it."""
+    sections = list(Issue.objects.with_contents().get(pk=issue.pk).sections.all())
+    rendered = issue_article(issue=issue, sections=sections)
+    return rendered, issue_checks(issue=issue, sections=sections, rendered=rendered)
+
+
+def issue_blockers(*, issue):
+    """The checks that stop the issue from being published or scheduled."""
+    return [check for check in issue_review(issue=issue)[1] if check.is_blocker]

@@ -1,16 +1,24 @@
 """Search over published issues, sections and items.
 
 PostgreSQL: full-text search (ranked, snippets from ts_headline), or'd with a substring match,
-because its parser does not split Chinese into words. Elsewhere (SQLite): the substring match
-alone. Snippets are escaped here; only our own <mark> tags survive.
+because its parser does not split Chinese into words. Each table keeps its document vector in a
+generated column, `search_document`, with a GIN index, and the substring match has trigram
+indexes (migration 0008): nothing is computed per row to find matches. Elsewhere (SQLite): the
+substring match alone. Snippets are escaped here; only our own <mark> tags survive.
 """
 
 import re
 from dataclasses import dataclass
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import (
+    SearchHeadline,
+    SearchQuery,
+    SearchRank,
+    SearchVectorField,
+)
 from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, Subquery, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Now
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -28,7 +36,7 @@ CONFIG = "english"
 
 @dataclass
 class Hit:
-    """One match: where it is, what it is called, and a snippet with the terms marked."""
+    """One match: where it is, what it is called, and (search_snippets) its terms in context."""
 
     issue_number: int
     issue_title: str
@@ -36,8 +44,10 @@ class Hit:
     label: str
     title: str
     url: str
-    snippet: str
     rank: float
+    pk: int
+    text: str
+    snippet: str = ""
 
 
 def clean_query(raw):
@@ -96,41 +106,68 @@ def _substring_filter(terms, fields):
     return condition
 
 
+def _search_query(query):
+    return SearchQuery(query, search_type="websearch", config=CONFIG)
+
+
 def _matches(queryset, *, query, terms, title, text):
-    """The queryset narrowed to matches, annotated with `rank` and `headline`."""
+    """The queryset narrowed to matches, annotated with `rank`."""
     substring = _substring_filter(terms, (title, text))
     if connection.vendor != "postgresql":
-        return queryset.filter(substring).annotate(rank=Value(0.0), headline=Value(""))
-    search_query = SearchQuery(query, search_type="websearch", config=CONFIG)
-    vector = SearchVector(title, weight="A", config=CONFIG) + SearchVector(
-        text, weight="B", config=CONFIG
-    )
+        return queryset.filter(substring).annotate(rank=Value(0.0))
+    search_query = _search_query(query)
+    # The generated column: weight A for the title, B for the text, in CONFIG (migration 0008).
+    table = connection.ops.quote_name(queryset.model._meta.db_table)
+    document = RawSQL(f"{table}.search_document", [], output_field=SearchVectorField())
     return (
-        queryset.annotate(document=vector)
+        queryset.annotate(document=document)
         .filter(Q(document=search_query) | substring)
-        .annotate(
-            rank=SearchRank(F("document"), search_query),
-            headline=SearchHeadline(
-                text,
-                search_query,
-                config=CONFIG,
-                start_sel=START,
-                stop_sel=STOP,
-                max_words=30,
-                min_words=12,
-            ),
-        )
+        .annotate(rank=SearchRank(F("document"), search_query))
     )
 
 
-def _snippet(row, terms, text):
-    if START in (row.headline or ""):
-        return _headline_html(plain(row.headline))
-    return highlight(plain(text), terms, around=SNIPPET_CHARS)
+# Where each kind's snippet comes from.
+SNIPPET_SOURCES = {"issue": (Issue, "intro"), "section": (Section, "text"), "item": (Item, "body")}
+
+
+def search_snippets(*, hits, query):
+    """Give these hits (one page of results) their snippets: ts_headline on PostgreSQL.
+
+    Apart from search(), so that a page costs 20 headlines, not one per match (ts_headline
+    parses the whole text). At most one query per kind.
+    """
+    terms = query_terms(query)
+    headlines = {}
+    if connection.vendor == "postgresql" and hits:
+        for kind, (model, text) in SNIPPET_SOURCES.items():
+            pks = [hit.pk for hit in hits if hit.kind == kind]
+            if not pks:
+                continue
+            rows = model.objects.filter(pk__in=pks).annotate(
+                headline=SearchHeadline(
+                    text,
+                    _search_query(query),
+                    config=CONFIG,
+                    start_sel=START,
+                    stop_sel=STOP,
+                    max_words=30,
+                    min_words=12,
+                )
+            )
+            headlines.update(
+                {(kind, pk): headline for pk, headline in rows.values_list("pk", "headline")}
+            )
+    for hit in hits:
+        headline = headlines.get((hit.kind, hit.pk)) or ""
+        if START in headline:
+            hit.snippet = _headline_html(plain(headline))
+        else:
+            hit.snippet = highlight(plain(hit.text), terms, around=SNIPPET_CHARS)
+    return hits
 
 
 def search(raw_query):
-    """Hits for a query, best first: most relevant, then the newest issue."""
+    """Hits for a query, best first: most relevant, then the newest issue; no snippets yet."""
     query = clean_query(raw_query)
     if not query:
         return query, []
@@ -150,7 +187,7 @@ def search(raw_query):
             Hit(
                 issue.number, issue.plain_title or issue.title, "issue", f"#{issue.number}",
                 issue.plain_title or plain(issue.title), issue.get_absolute_url(),
-                _snippet(issue, terms, issue.intro), issue.rank,
+                issue.rank, issue.pk, issue.intro,
             )
         )  # fmt: skip
 
@@ -181,7 +218,7 @@ def search(raw_query):
             Hit(
                 issue.number, issue.plain_title or issue.title, "section", str(section.number),
                 plain(section.title), f"{issue.get_absolute_url()}#section-{section.number}",
-                _snippet(section, terms, section.text), section.rank,
+                section.rank, section.pk, section.text,
             )
         )  # fmt: skip
 
@@ -225,7 +262,7 @@ def search(raw_query):
             Hit(
                 issue.number, issue.plain_title or issue.title, "item", label, plain(item.title),
                 f"{issue.get_absolute_url()}#item-{item.section_number}-{item.number}",
-                _snippet(item, terms, item.body), item.rank,
+                item.rank, item.pk, item.body,
             )
         )  # fmt: skip
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from issues.formats.interchange import InterchangeError, decode, parse_issue
 from issues.models import Issue, Item, Section
 from issues.services.issues import issue_render
+from issues.text.article import article_problems
 
 ARCHIVE_SUFFIXES = (".md", ".markdown")
 # Files a repository keeps beside its issues; an archive import passes over them.
@@ -19,6 +20,9 @@ REPOSITORY_FILES = {"readme", "contributing", "changelog", "license", "code_of_c
 def issue_import(*, parsed, number=None, publish=False, replace=False):
     """Create an issue from a parsed interchange file, all or nothing."""
     number = number or parsed.number
+    # Texts beyond the Markdown limits (size, nesting, time to read) are refused with the place.
+    if problems := article_problems(parsed, parsed.sections):
+        raise InterchangeError("; ".join(problems))
     if number is None:
         raise InterchangeError("the issue has no number: add `number:` or pass --number")
     existing = Issue.objects.select_for_update().filter(number=number).first()

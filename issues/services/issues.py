@@ -5,41 +5,20 @@ from types import SimpleNamespace
 
 from django.db import transaction
 from django.db.models import F
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from issues.formats.interchange import serialize_issue
 from issues.models import Citation, Issue, Item, Reference, Section
+from issues.selectors.issues import (
+    URL_MAX_LENGTH,
+    issue_article,
+    issue_body_html,
+    issue_sections,
+    reference_key,
+)
 from issues.services.pages import public_pages_changed
-from issues.text.rendering import render_article, render_intro_teaser
-
-
-def issue_sections(issue):
-    """The issue's sections with their items, in order, fetched in two queries."""
-    return list(Issue.objects.with_contents().get(pk=issue.pk).sections.all())
-
-
-def issue_article(*, issue, sections=None):
-    """Render the issue from its current content, with editor-set reference titles applied."""
-    if sections is None:
-        sections = issue_sections(issue)
-    rendered = render_article(issue, sections)
-    titles = dict(
-        Reference.objects.filter(
-            normalized_url__in=[_reference_key(ref) for ref in rendered.references]
-        )
-        .exclude(title="")
-        .values_list("normalized_url", "title")
-    )
-    for ref in rendered.references:
-        ref.title = titles.get(_reference_key(ref), "")
-    return rendered
-
-
-def issue_body_html(*, issue, rendered):
-    """The issue's article (title to reference list) as HTML, in the issue's language."""
-    with translation.override(issue.language):
-        return render_to_string("issues/_issue_body.html", {"issue": issue, "rendered": rendered})
+from issues.services.positions import positions_close_gaps, positions_park
+from issues.text.article import render_intro_teaser
 
 
 @transaction.atomic
@@ -61,34 +40,26 @@ def issue_render(*, issue):
     return rendered
 
 
-URL_MAX_LENGTH = 2000
-
-
-def _reference_key(ref):
-    """The stored identity of a cited URL (columns hold 2,000 characters)."""
-    return ref.normalized_url[:URL_MAX_LENGTH]
-
-
 def _citations_refresh(*, issue, references):
     Reference.objects.bulk_create(
         [
-            Reference(url=ref.url[:URL_MAX_LENGTH], normalized_url=_reference_key(ref))
+            Reference(url=ref.url[:URL_MAX_LENGTH], normalized_url=reference_key(ref))
             for ref in references
         ],
         ignore_conflicts=True,
     )
     by_key = Reference.objects.in_bulk(
-        {_reference_key(ref) for ref in references}, field_name="normalized_url"
+        {reference_key(ref) for ref in references}, field_name="normalized_url"
     )
     Citation.objects.filter(issue=issue).delete()
     citations = {}
     for ref in references:
         # Two URLs alike in their first 2,000 characters share a row; the first citation wins.
         citations.setdefault(
-            _reference_key(ref),
+            reference_key(ref),
             Citation(
                 issue=issue,
-                reference=by_key[_reference_key(ref)],
+                reference=by_key[reference_key(ref)],
                 number=ref.number,
                 text=ref.text[:URL_MAX_LENGTH],
                 count=len(ref.anchors),
@@ -122,23 +93,9 @@ def issue_export_markdown(*, issue, include_removed=False):
 def positions_renumber(*, issue):
     """Close gaps in section and item positions (1..n), keeping their order."""
     sections = list(issue.sections.order_by("position", "pk"))
-    _renumber(sections)
+    positions_close_gaps(objects=sections)
     for section in sections:
-        _renumber(list(section.items.order_by("position", "pk")))
-
-
-def _renumber(objects):
-    if [obj.position for obj in objects] == list(range(1, len(objects) + 1)):
-        return
-    model = type(objects[0])
-    # Two passes so that no intermediate state breaks the unique position constraints.
-    offset = max(obj.position for obj in objects) + len(objects) + 1
-    for index, obj in enumerate(objects, start=1):
-        obj.position = offset + index
-    model.objects.bulk_update(objects, ["position"])
-    for index, obj in enumerate(objects, start=1):
-        obj.position = index
-    model.objects.bulk_update(objects, ["position"])
+        positions_close_gaps(objects=list(section.items.order_by("position", "pk")))
 
 
 def issue_touch(*, issue, user=None):
@@ -180,9 +137,6 @@ def issue_unshare(*, issue, user=None):
     issue.save(update_fields=["share_token", "updated_at"])
 
 
-POSITION_OFFSET = 1_000_000
-
-
 # What a restore brings back is the content; these stay as they are now, so that a restore can
 # neither undo the moderators, nor publish, nor revive a revoked link, nor move the edit version
 # backwards (which would let a stale form save), nor take a number another issue now has.
@@ -208,8 +162,8 @@ def issue_restore(*, issue, version, user=None):
         )
     }
     # Park current positions out of the way so the restored rows never clash with them.
-    Section.objects.filter(issue=issue).update(position=F("position") + POSITION_OFFSET)
-    Item.objects.filter(section__issue=issue).update(position=F("position") + POSITION_OFFSET)
+    positions_park(queryset=Section.objects.filter(issue=issue))
+    positions_park(queryset=Item.objects.filter(section__issue=issue))
     version.revision.revert(delete=True)
     Issue.objects.filter(pk=issue.pk).update(**kept)
     for pk, (removed_at, reason) in removed.items():

@@ -6,13 +6,13 @@ import logging
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from issues.models import Issue, Item, ModerationAction, Report
+from issues.models import Issue, Item, ModerationAction, Report, ReportClient
 from issues.services.issues import issue_render
 
 NOTIFY_INTERVAL = datetime.timedelta(hours=1)
@@ -35,9 +35,40 @@ def _target_reports(*, issue, item):
     return reports.filter(item=item) if item else reports.filter(item__isnull=True)
 
 
+class ReportLimitReached(Exception):
+    """This client sent DIGEST_REPORTS_PER_HOUR reports in the last hour already."""
+
+
+def _client_lock(client):
+    """Lock this client's row (made on its first report) until the transaction ends.
+
+    An UPDATE first, not a SELECT: on SQLite a write as the transaction's first statement waits
+    for the database's write lock, where a read upgraded later would fail as "locked".
+    """
+    now = timezone.now()
+    if ReportClient.objects.filter(client_hash=client).update(last_report_at=now):
+        return
+    try:
+        with transaction.atomic():
+            ReportClient.objects.create(client_hash=client, last_report_at=now)
+    except IntegrityError:  # the same client's first reports, at once: the row exists now
+        ReportClient.objects.filter(client_hash=client).update(last_report_at=now)
+
+
 @transaction.atomic
 def report_create(*, issue, item, reason, note, contact_email, client):
-    """Record a report; notify moderators at most hourly per target; maybe hide the item."""
+    """Record a report; notify moderators at most hourly per target; maybe hide the item.
+
+    Raises ReportLimitReached past the hourly limit. Parallel reports are decided one at a
+    time per client (the limit) and per item (the auto-hide and its log entry happen once).
+    """
+    _client_lock(client)
+    if reports_recent_count(client=client) >= settings.DIGEST_REPORTS_PER_HOUR:
+        raise ReportLimitReached
+    if item is not None:
+        # Locked before the count below and read again: a report that waited here sees the
+        # reports and the hiding committed meanwhile.
+        item = Item.objects.select_for_update().get(pk=item.pk)
     report = Report.objects.create(
         issue=issue,
         item=item,

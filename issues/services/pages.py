@@ -14,12 +14,18 @@ GENERATION_KEY = "digest:pages:generation"
 CURRENT = "current"
 
 
-def public_pages_changed():
-    """Forget every cached public page once the current transaction commits."""
+def public_pages_changed() -> None:
+    """Forget every cached public page once the current transaction commits (once however
+    many rows the transaction saved: services call this, and so do the save signals)."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        callback is _forget_pages for _savepoints, callback, _robust in connection.run_on_commit
+    ):
+        return
     transaction.on_commit(_forget_pages)
 
 
-def _forget_pages():
+def _forget_pages() -> None:
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:  # no generation yet, or the cache forgot it: any fresh value will do
@@ -28,7 +34,7 @@ def _forget_pages():
         pages_dir_reset(Path(settings.DIGEST_PAGE_DIR))
 
 
-def pages_dir_reset(root):
+def pages_dir_reset(root: Path) -> None:
     """Point `root/current` at a new empty folder, then delete the folders it pointed at before."""
     root.mkdir(parents=True, exist_ok=True)
     fresh = Path(tempfile.mkdtemp(prefix="g", dir=root))
@@ -42,7 +48,8 @@ def pages_dir_reset(root):
             shutil.rmtree(old, ignore_errors=True)
 
 
-def page_generation():
+def page_generation() -> int:
+    """The cache generation public page keys carry; `public_pages_changed` moves it."""
     generation = cache.get(GENERATION_KEY)
     if generation is None:
         generation = time.time_ns()

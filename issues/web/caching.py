@@ -21,6 +21,7 @@ import functools
 import hashlib
 import math
 import os
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -35,7 +36,8 @@ from django.utils.translation import get_language
 from issues.selectors.site import site_state
 from issues.services.pages import CURRENT, page_generation, pages_dir_reset
 
-CACHED_PARAMETERS = {"page"}  # the archive's page number; any other parameter is not cached
+# The archive's page number as the home page writes it in its links; nothing else is cached.
+PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
 
 
 def _page_file_target(request):
@@ -73,11 +75,34 @@ def _cacheable(response):
     return "private" not in cache_control and "no-store" not in cache_control
 
 
-def cache_public_page(view):
+def _cache_url(request, *, paginated):
+    """The URL a page is cached under, or None when its query string must not make an entry.
+
+    Only a paginated view's single, canonical `?page=N` is kept; the view answers a page that
+    does not exist with a 404, which is never cached.
+    """
+    if not request.GET:
+        return request.build_absolute_uri(request.path)
+    if not paginated or list(request.GET) != ["page"] or len(request.GET.getlist("page")) != 1:
+        return None
+    number = request.GET["page"]
+    if not PAGE_NUMBER.fullmatch(number):
+        return None
+    # Rebuilt, not the raw query string: `?page=2&&` must not be an entry of its own, and page 1
+    # is the page without a number.
+    query = f"?page={number}" if number != "1" else ""
+    return request.build_absolute_uri(f"{request.path}{query}")
+
+
+def cache_public_page(view=None, *, paginated=False):
     """Serve a public page from the cache, with ETag, Last-Modified and 304s; fill it on a miss.
 
-    Signed-in users neither read nor fill the cache: staff may see previews.
+    Signed-in users neither read nor fill the cache: staff may see previews. Made-up query
+    strings would each fill an entry and push real pages out, so a page with one is served
+    uncached, except a paginated view's `?page=N` (`@cache_public_page(paginated=True)`).
     """
+    if view is None:
+        return functools.partial(cache_public_page, paginated=paginated)
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
@@ -85,13 +110,13 @@ def cache_public_page(view):
             return view(request, *args, **kwargs)
         if request.user.is_authenticated:
             return view(request, *args, **kwargs)
-        if set(request.GET) - CACHED_PARAMETERS:
-            # Made-up query strings would each fill a cache entry and push real pages out.
+        cache_url = _cache_url(request, paginated=paginated)
+        if cache_url is None:
             return view(request, *args, **kwargs)
         folder = _page_file_target(request)
         state = site_state()
         request.digest_site_state = state
-        url = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+        url = hashlib.sha256(cache_url.encode()).hexdigest()
         key = f"digest:page:{page_generation()}:{state.fingerprint}:{get_language()}:{url}"
         response = cache.get(key)
         if response is None:

@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.stack import (  # noqa: E402
+from tests.support.admin_forms import form_data  # noqa: E402
+from tests.support.stack import (  # noqa: E402
     ThrowawayPostgres,
     free_port,
     fresh_postgres_database,
@@ -38,7 +39,6 @@ from bench.stack import (  # noqa: E402
     manage,
     production_env,
 )
-from tests.admin_forms import form_data  # noqa: E402
 
 # Requests a reader picks from, with weights: pages dominate, as they do for a newsletter.
 READER_MIX = {"issue": 30, "home": 15, "search": 15, "feed": 8, "atom": 5, "report": 10}
@@ -155,7 +155,7 @@ def _csrf_token(body):
 
 
 class _Page:
-    """Enough of a Django test response for tests.admin_forms.form_data."""
+    """Enough of a Django test response for tests.support.admin_forms.form_data."""
 
     def __init__(self, content):
         self.content = content
@@ -424,8 +424,8 @@ def load_run(*, database_url, workdir, duration, readers=8, workers=4, postgres=
     env = production_env(
         database_url=database_url,
         workdir=workdir,
-        # Straight to gunicorn: the client address is the last X-Forwarded-For hop we send.
-        DIGEST_BEHIND_PROXY="true",
+        # Straight to gunicorn from loopback, a trusted proxy by default: the client address is
+        # the last X-Forwarded-For hop we send.
         DIGEST_PAGE_DIR="",
         # Moderators have no email in the demo; never reach for an SMTP server anyway.
         DJANGO_EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",

@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NGINX_TEMPLATE = ROOT / "deploy" / "nginx" / "digest.conf.template"
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 
@@ -105,7 +105,7 @@ def production_env(*, database_url, workdir, **extra):
         DJANGO_STATIC_ROOT=str(Path(workdir) / "static"),
         DJANGO_MEDIA_ROOT=str(Path(workdir) / "media"),
         DIGEST_PAGE_DIR=str(Path(workdir) / "pages"),
-        DIGEST_BEHIND_PROXY="true",
+        # nginx and gunicorn on loopback: DIGEST_TRUSTED_PROXIES' default (127.0.0.1, ::1).
         PYTHONUNBUFFERED="1",
     )
     env.update({key: str(value) for key, value in extra.items()})

@@ -1,0 +1,2 @@
+"""The admin's own views, a module per capability; `IssueAdmin.get_urls` and `ReportAdmin.get_urls`
+route to them."""

@@ -1,0 +1,36 @@
+"""Data migrations that run code: the re-render with the CommonMark engine."""
+
+import importlib
+
+import pytest
+from django.apps import apps
+
+from issues.models import Citation, Reference
+from tests.factories import make_issue
+
+pytestmark = pytest.mark.django_db
+
+rerender = importlib.import_module("issues.migrations.0009_rerender_with_commonmark").rerender
+
+
+def test_rerender_stores_the_new_html_and_reports_changed_reference_lists(capsys):
+    issue = make_issue(
+        number=3,
+        sections=[("S", "", [("1. [A](https://a.example/)", "[b](https://b.example/)")])],
+    )
+    unchanged = make_issue(number=4, sections=[("S", "", [("T", "[c](https://c.example/)")])])
+    # The old engine read the title as a list and cited only the body's link.
+    Citation.objects.filter(issue=issue).delete()
+    b = Reference.objects.get(normalized_url="https://b.example/")
+    Citation.objects.create(issue=issue, reference=b, number=1, text="b", count=1)
+    issue.__class__.objects.filter(pk=issue.pk).update(rendered_html="<p>old</p>")
+
+    rerender(apps, None)
+
+    out = capsys.readouterr().out
+    assert "issue 3: its reference list changed" in out
+    assert "[1] https://b.example/ -> https://a.example/" in out
+    assert "[2] (none) -> https://b.example/" in out
+    assert f"issue {unchanged.number}:" not in out
+    issue.refresh_from_db()
+    assert 'href="https://a.example/"' in issue.rendered_html
