@@ -462,3 +462,43 @@ class TestDetailsTheMutantsFound:
         assert parsed.intro == "    intro code"
         assert parsed.sections[0].text == "    code first\n\ntext"
         assert parsed.sections[0].items[0].body == "    code in the body\n\ntext"
+
+    def test_exactly_the_item_limit_is_accepted(self):
+        text = "---\ntitle: T\n---\n## S\n" + many(MAX_ITEMS_PER_ISSUE, "### I{n}")
+        assert parse_issue(text).item_count == MAX_ITEMS_PER_ISSUE
+
+    def test_front_matter_that_is_not_a_mapping(self):
+        assert refused("---\n- a\n- b\n---\n## S\n### I\n") == (
+            "line 2: the front matter must be `key: value` lines"
+        )
+
+    def test_a_title_line_above_several_sections_of_the_next_level(self):
+        parsed = parse_issue("# Weekly\n\n## A\n### a\n## B\n### b\n")
+        assert parsed.title == "Weekly" and [s.title for s in parsed.sections] == ["A", "B"]
+
+    def test_the_description_decision_is_reported(self):
+        parsed = parse_issue("---\ntitle: T\ndescription: Short.\n---\n## S\n### I\n")
+        assert "intro from the description" in parsed.decisions
+
+    def test_an_item_found_in_section_text_is_refused_at_its_own_line(self):
+        text = f"## S\n\n\nLead.\n\n**{'t' * (MAX_TITLE_CHARS + 1)}**\n\nBody.\n"
+        assert refused(text, title="T").startswith("line 6: an item title is 301 characters")
+
+    def test_a_numbered_line_at_the_end_of_the_file(self):
+        parsed = parse_issue("1、A\n\n1.1 a\n\n2、B\n\n2.1 b", title="T")
+        assert [(s.title, [i.title for i in s.items]) for s in parsed.sections] == [
+            ("A", ["a"]),
+            ("B", ["b"]),
+        ]
+
+    def test_list_entries_spanning_lines_with_nested_lists(self):
+        text = (
+            "## S\n\n* [A](https://a.example/) first\n  - nested\n    more\n"
+            "lazy line\n* [B](https://b.example/)\n\n  after a blank\n* [C](https://c.example/)\n"
+        )
+        items = parse_issue(text, title="T").sections[0].items
+        assert [(i.title, i.body) for i in items] == [
+            ("[A](https://a.example/)", "first\n- nested\n  more\nlazy line"),
+            ("[B](https://b.example/)", "after a blank"),
+            ("[C](https://c.example/)", ""),
+        ]
