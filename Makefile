@@ -84,6 +84,7 @@ bench-imports: install
 # Mutation testing of the Markdown interchange parser against its fast tests (mutmut, in a
 # scratch copy of the project); prints the kill rate and every surviving mutant.
 mutation-interchange: install
+	$(PY) -m pip install --quiet -e '.[mutation]'
 	$(PY) bench/mutation_interchange.py
 
 # The editor's part alone: the 300-item change page in Chromium (load, requests, save).

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import yaml
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_datetime
 
 from issues.text.limits import (
     MAX_FIELD_CHARS,
@@ -191,9 +191,8 @@ def _parse_date(value, line):
     else:
         text = str(value).strip()[:100]
         try:
-            parsed = parse_datetime(text) or parse_datetime(text.replace(" ", "T", 1))
-            if parsed is None and (day := parse_date(text)):
-                parsed = datetime.datetime.combine(day, datetime.time())
+            # Also reads a date alone (midnight) and a space before the time or the zone.
+            parsed = parse_datetime(text)
         except ValueError:
             parsed = None
         if parsed is None:
@@ -741,7 +740,7 @@ def _refuse_flat(issue):
             "(pass --allow-flat to import it as an intro only)"
         )
     if not issue.item_count:
-        found = "; ".join(d for d in issue.decisions if d.startswith("headings")) or "no headings"
+        found = next(d for d in issue.decisions if d.startswith(("headings", "Digest's format")))
         raise InterchangeError(
             f"no item: {len(issue.sections)} sections ({found}) but no deeper heading, bold "
             "paragraph or list of links reads as an item (pass --allow-flat to import it as is)"
