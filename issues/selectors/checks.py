@@ -1,13 +1,16 @@
 """Checks shown to editors before publishing: blockers stop "Publish now", warnings advise."""
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
 from django.utils.translation import gettext as _
 
-from issues.models import Citation, Issue
+from issues.models import Citation, Issue, Section
 from issues.selectors.issues import issue_article
+from issues.text.article import RenderedIssue
+from issues.text.citations import NumberedReference
 from issues.text.markdown import link_targets
 
 TRACKING_PREFIXES = ("utm_",)
@@ -35,11 +38,11 @@ class Check:
     message: str
 
     @property
-    def is_blocker(self):
+    def is_blocker(self) -> bool:
         return self.level == "blocker"
 
 
-def _places(issue, sections):
+def _places(issue: Issue, sections: list[Section]) -> Iterator[tuple[str, str]]:
     """Every Markdown text of the issue with a name editors recognise, in reading order."""
     yield _("the issue title"), issue.title
     yield _("the intro"), issue.intro
@@ -52,7 +55,7 @@ def _places(issue, sections):
             yield _("item %(n)s body") % {"n": number}, item.body
 
 
-def _url_checks(ref):
+def _url_checks(ref: NumberedReference) -> Iterator[Check]:
     for url in dict.fromkeys(ref.urls):
         bad = "".join(dict.fromkeys(match.group() for match in NOT_URL_CHARACTER.finditer(url)))
         if bad:
@@ -63,7 +66,7 @@ def _url_checks(ref):
             )
 
 
-def _link_text_checks(ref):
+def _link_text_checks(ref: NumberedReference) -> Iterator[Check]:
     for text in dict.fromkeys(ref.texts):
         if not text:
             yield Check(
@@ -89,9 +92,9 @@ def _link_text_checks(ref):
             )
 
 
-def _shared_text_checks(references):
+def _shared_text_checks(references: list[NumberedReference]) -> Iterator[Check]:
     """One link text naming different URLs: a reader cannot tell them apart."""
-    by_text = {}
+    by_text: dict[str, dict[int, tuple[str, str]]] = {}
     for ref in references:
         for text in dict.fromkeys(ref.texts):
             if text:
@@ -109,7 +112,7 @@ def _shared_text_checks(references):
             )
 
 
-def issue_checks(*, issue, sections, rendered):
+def issue_checks(*, issue: Issue, sections: list[Section], rendered: RenderedIssue) -> list[Check]:
     """Problems an editor should see before publishing, blockers first."""
     checks = []
     for place, text in _places(issue, sections):
@@ -160,7 +163,7 @@ def issue_checks(*, issue, sections, rendered):
         .values_list("reference__normalized_url", "issue__number")
         .order_by("issue__number")
     )
-    cited_before = {}
+    cited_before: dict[str, list[int]] = {}
     for url, number in earlier:
         cited_before.setdefault(url, []).append(number)
     for ref in rendered.references:
@@ -194,13 +197,13 @@ def issue_checks(*, issue, sections, rendered):
     return sorted(checks, key=lambda check: not check.is_blocker)
 
 
-def issue_review(*, issue):
+def issue_review(*, issue: Issue) -> tuple[RenderedIssue, list[Check]]:
     """The issue as it would be published now, and the checks on it."""
     sections = list(Issue.objects.with_contents().get(pk=issue.pk).sections.all())
     rendered = issue_article(issue=issue, sections=sections)
     return rendered, issue_checks(issue=issue, sections=sections, rendered=rendered)
 
 
-def issue_blockers(*, issue):
+def issue_blockers(*, issue: Issue) -> list[Check]:
     """The checks that stop the issue from being published or scheduled."""
     return [check for check in issue_review(issue=issue)[1] if check.is_blocker]

@@ -1,12 +1,13 @@
 """Imports: one issue from a parsed file, and whole archives of files, each issue all or nothing."""
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from issues.formats.interchange import InterchangeError, decode, parse_issue
+from issues.formats.interchange import InterchangeError, ParsedIssue, decode, parse_issue
 from issues.models import Issue, Item, Section
 from issues.services.issues import issue_render
 from issues.text.article import article_problems
@@ -17,7 +18,13 @@ REPOSITORY_FILES = {"readme", "contributing", "changelog", "license", "code_of_c
 
 
 @transaction.atomic
-def issue_import(*, parsed, number=None, publish=False, replace=False):
+def issue_import(
+    *,
+    parsed: ParsedIssue,
+    number: int | None = None,
+    publish: bool = False,
+    replace: bool = False,
+) -> Issue:
     """Create an issue from a parsed interchange file, all or nothing."""
     number = number or parsed.number
     # Texts beyond the Markdown limits (size, nesting, time to read) are refused with the place.
@@ -59,7 +66,7 @@ def issue_import(*, parsed, number=None, publish=False, replace=False):
     return issue
 
 
-def import_summary(*, parsed, issue):
+def import_summary(*, parsed: ParsedIssue, issue: Issue) -> str:
     """The one line that tells an editor what the import made of the file."""
     references = issue.citations.count()
     counts = f"{len(parsed.sections)} sections, {parsed.item_count} items, {references} references"
@@ -80,7 +87,7 @@ class ArchiveRow:
     skipped: bool = False
 
 
-def archive_files(root):
+def archive_files(root: Path) -> list[Path]:
     """The issue files of a folder or git checkout, in file order (paths sorted)."""
     root = Path(root)
     if root.is_file():
@@ -95,7 +102,9 @@ def archive_files(root):
     )
 
 
-def archive_import(*, paths, replace=False, allow_flat=False):
+def archive_import(
+    *, paths: Iterable[Path], replace: bool = False, allow_flat: bool = False
+) -> Iterator["ArchiveRow"]:
     """Import each file in its own transaction, yielding an ArchiveRow per file; a bad file is
     reported and the others go on. A file without a number gets its place in file order (1, 2,
     …), unless another file of the archive claims that number."""
