@@ -115,11 +115,13 @@ class Flavour:
     spell_mailto: bool = False  # "Write to us (a@b.example)" where links do not survive
 
     def mark(self, citation):
-        style = f' style="{self.mark_style}"' if self.mark_style else ""
+        style = f' style="{escapeHtml(self.mark_style)}"' if self.mark_style else ""
         anchor = f' id="{citation.anchor}"' if self.with_anchors else ""
         label = f"[{citation.number}]"
         if self.with_links:
-            link_style = f' style="{self.mark_link_style}"' if self.mark_link_style else ""
+            link_style = (
+                f' style="{escapeHtml(self.mark_link_style)}"' if self.mark_link_style else ""
+            )
             href = escapeHtml(f"{self.link_prefix}#ref-{citation.number}")
             label = f'<a href="{href}"{link_style}>{label}</a>'
         return f'<sup class="citation"{anchor}{style}>{label}</sup>'
@@ -446,7 +448,11 @@ def tokens_to_text(tokens, marks):
     parts, lists = [], []
     for token in tokens:
         kind = token.type
-        if kind in _TEXT_BLOCKS and not token.hidden:
+        # A list inside a list item goes on with its lines; only outermost lists are blocks.
+        is_inner_list = (kind.endswith("_list_open") and bool(lists)) or (
+            kind.endswith("_list_close") and len(lists) > 1
+        )
+        if kind in _TEXT_BLOCKS and not token.hidden and not is_inner_list:
             parts.append("\n\n")
         if kind == "bullet_list_open":
             lists.append(None)
