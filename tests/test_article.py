@@ -139,3 +139,20 @@ class TestArticleProblems:
         assert article_problems(*issue(items=items)) == [
             "the issue has 5,003 links; the limit is 5,000"
         ]
+
+
+def test_the_text_modules_import_nothing_else_of_the_app():
+    import ast
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "issues" / "text"
+    imported = set()
+    for path in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+    app = {name for name in imported if name.split(".")[0] in ("issues", "digest")}
+    assert app and all(name.startswith("issues.text.") for name in app), app
+    assert not {name for name in imported if name.split(".")[0] == "django"}

@@ -411,13 +411,14 @@ class Fragment:
         return tokens_to_text(self.tokens, self.marks)
 
 
-def render_markdown(text):
+def render_markdown(text, *, limits=True):
     """Turn editor Markdown into sanitised HTML: the one Markdown path of Digest.
 
-    The markdownx live preview calls it, so it applies the limits: a text beyond them raises
-    TextRefused (the preview answers 400 with the reason).
+    The markdownx live preview calls it, so by default it applies the limits: a text beyond
+    them raises TextRefused (the preview answers 400 with the reason). Text already stored is
+    shown with `limits=False`, so that no page fails on what an older version accepted.
     """
-    return parse(text, limits=True).html
+    return parse(text, limits=limits).html
 
 
 def render_inline_markdown(text):
