@@ -96,7 +96,15 @@ class TestRenderMarkdown:
 
 @pytest.mark.django_db
 class TestMarkdownify:
-    @pytest.mark.parametrize("name", ["100,000 [", "20,000 [a](", "- × 5,000 on one line"])
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "100,000 [",
+            "20,000 [a](",
+            "- × 5,000 on one line",
+            "- × 5,000 then text (RecursionError on main)",
+        ],
+    )
     def test_pathological_preview_is_answered_quickly(self, client, texts, name):
         client.force_login(make_user("editor", staff=True, groups=["Editors"]))
         response, seconds = timed(
@@ -135,6 +143,7 @@ class TestAdminSave:
         [
             "100,000 [",
             "- × 5,000 on one line",
+            "- × 5,000 then text (RecursionError on main)",
             "300 nested list levels (within the size limit)",
             "a 4.9 MB single item",
         ],
