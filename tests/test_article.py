@@ -156,3 +156,88 @@ def test_the_text_modules_import_nothing_else_of_the_app():
     app = {name for name in imported if name.split(".")[0] in ("issues", "digest")}
     assert app and all(name.startswith("issues.text.") for name in app), app
     assert not {name for name in imported if name.split(".")[0] == "django"}
+
+
+class TestMutationSurvivors:
+    """Behaviour the first mutation runs showed no fast test would see break."""
+
+    def test_section_titles_are_inline_and_sections_and_items_keep_their_objects(self):
+        items = [_Fake(title="t", body="")]
+        the_issue, sections = issue(items=items)
+        sections[0].title = "1. [S](https://s.example/)"
+        rendered = render_article(the_issue, sections)
+        assert rendered.sections[0].title_html.startswith('1. <a href="https://s.example/">')
+        assert rendered.sections[0].section is sections[0]
+        assert rendered.sections[0].items[0].item is items[0]
+
+    def test_a_link_only_in_a_removed_item_title_is_a_removed_reference(self):
+        items = [_Fake(title="[g](https://g.example/)", body="", is_removed=True)]
+        rendered = render_article(*issue(title="T", intro="", items=items))
+        by_url = {ref.url: ref for ref in rendered.references}
+        assert by_url["https://g.example/"].is_removed
+        assert by_url["https://g.example/"].visible_anchors == []
+
+    def test_limits_are_inclusive_and_the_title_is_a_place(self):
+        exact = "a" * MAX_TEXT_CHARS
+        assert article_problems(*issue(intro=exact)) == []
+        assert article_problems(*issue(title=exact + "a")) == [
+            "the issue title is 200,001 characters long; the limit is 200,000"
+        ]
+        body = "a" * 199_990
+        items = [_Fake(title="", body=body) for _ in range(5)]
+        the_issue, sections = issue(title="", intro="", items=items)
+        sections[0].title = ""
+        sections[0].text = "a" * (1_000_000 - 5 * 199_990)
+        assert article_problems(the_issue, sections) == []
+        links = " ".join(f"<https://l{n}.example/>" for n in range(500))
+        items = [_Fake(title="", body=links) for _ in range(10)]
+        the_issue, sections = issue(title="", intro="", items=items)
+        sections[0].title = ""
+        assert article_problems(the_issue, sections) == []
+
+    def test_model_sections_are_read_through_all(self):
+        the_issue, sections = issue(items=[_Fake(title="t", body="> " * 30 + "x")])
+        assert isinstance(sections[0].items, _Items)  # has .all(), as a related manager
+        assert article_problems(the_issue, sections)[0].startswith("item 1.1 body nests")
+
+
+class TestFlavours:
+    def test_without_styles_marks_carry_no_style(self):
+        fragment_html = render_article(*issue()).in_format(html_flavour()).intro_html
+        soup = BeautifulSoup(fragment_html, "html.parser")
+        assert not soup.sup.has_attr("style") and not soup.sup.a.has_attr("style")
+
+    def test_email_makes_relative_links_absolute_and_leaves_absolute_ones(self):
+        items = [_Fake(title="t", body="[rel](/local/p?a) [abs](HTTP://U.example/A?)")]
+        flavour = html_flavour(base_url="https://news.example/issues/9/")
+        body = render_article(*issue(items=items)).in_format(flavour).sections[0].items[0]
+        hrefs = [a["href"] for a in BeautifulSoup(body.body_html, "html.parser").select("p > a")]
+        assert hrefs == ["https://news.example/local/p?a", "HTTP://U.example/A?"]
+
+    def test_task_list_boxes_survive_every_html_flavour_disabled(self):
+        flavour = html_flavour(unlink=True, styles={"p": "margin:0"})
+        items = [_Fake(title="t", body="- [x] done\n- [ ] todo")]
+        body = render_article(*issue(items=items)).in_format(flavour).sections[0].items[0]
+        boxes = BeautifulSoup(body.body_html, "html.parser").find_all("input")
+        assert [(b.get("type"), b.has_attr("disabled")) for b in boxes] == [("checkbox", True)] * 2
+
+    def test_unsafe_schemes_are_dropped_in_every_flavour(self):
+        items = [_Fake(title="t", body="[x](javascript:alert(1)) [y](https://y.example/)")]
+        for flavour in (html_flavour(), html_flavour(base_url="https://n.example/")):
+            body = render_article(*issue(items=items)).in_format(flavour).sections[0].items[0]
+            links = BeautifulSoup(body.body_html, "html.parser").select("p > a")
+            assert [a.get("href") for a in links] == [None, "https://y.example/"]
+
+
+class TestPlainTextEdges:
+    def text(self, body):
+        items = [_Fake(title="t", body=body)]
+        return render_article(*issue(items=items)).in_format(None).sections[0].items[0].body_html
+
+    def test_lists_after_nested_lists_and_indented_code(self):
+        assert self.text("- a\n  - b\n- c\n\nafter\n\n1. one\n\n    code  here\n") == (
+            "- a\n  - b\n- c\n\nafter\n\n1. one\n\ncode  here"
+        )
+
+    def test_paragraph_edges_are_kept(self):
+        assert self.text("XX start\n\nend XX") == "XX start\n\nend XX"

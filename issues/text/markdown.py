@@ -446,9 +446,14 @@ def _marks_as_text(content, marks):
 def tokens_to_text(tokens, marks):
     """Readable plain text of a text's tokens: a blank line between blocks, list markers,
     `[N]` after each cited link, mailto addresses spelt out, images by their alt text."""
-    parts, lists = [], []
+    parts, lists, previous = [], [], None
     for token in tokens:
         kind = token.type
+        # A loose list item's first paragraph goes on the item's line, after its marker.
+        after_marker = kind == "paragraph_open" and previous == "list_item_open"
+        previous = kind
+        if after_marker:
+            continue
         # A list inside a list item goes on with its lines; only outermost lists are blocks.
         is_inner_list = (kind.endswith("_list_open") and bool(lists)) or (
             kind.endswith("_list_close") and len(lists) > 1
