@@ -15,7 +15,8 @@ from django.urls import reverse
 
 from issues.models import Issue, Item
 from issues.text.markdown import (
-    MAX_NESTING_LEVELS,
+    MAX_LIST_LEVELS,
+    MAX_QUOTE_LEVELS,
     MAX_TEXT_CHARS,
     TextRefused,
     check_text,
@@ -53,7 +54,8 @@ class TestRenderMarkdown:
         assert seconds < SECONDS, (name, seconds)
         if isinstance(result, TextRefused):
             assert any(
-                reason in str(result) for reason in ("characters long", "levels deep", "longer")
+                reason in str(result)
+                for reason in ("characters long", "too deeply", "longer", "characters; the limit")
             )
 
     def test_size_limit_names_the_length_and_the_limit(self):
@@ -62,28 +64,47 @@ class TestRenderMarkdown:
         assert render_markdown("a" * MAX_TEXT_CHARS).startswith("<p>a")
 
     def test_nesting_beyond_the_engine_is_refused_not_dropped(self):
-        deep = "\n".join("  " * level + f"- {level}" for level in range(MAX_NESTING_LEVELS))
-        with pytest.raises(TextRefused, match="levels deep"):
-            render_markdown(deep + "\n\nafter the list")
-        shallow = "\n".join("  " * level + f"- {level}" for level in range(10))
-        assert "after the list" in render_markdown(shallow + "\n\nafter the list")
+        def nested(levels):
+            return "\n".join("  " * level + f"- {level}" for level in range(levels))
+
+        assert MAX_LIST_LEVELS == 8
+        assert "after the list" in render_markdown(nested(MAX_LIST_LEVELS) + "\n\nafter the list")
+        with pytest.raises(TextRefused, match="at most 8 levels of lists, 17 of quotes"):
+            render_markdown(nested(MAX_LIST_LEVELS + 1) + "\n\nafter the list")
 
     def test_a_text_that_reads_too_slowly_is_refused_with_the_reason(self, monkeypatch):
         monkeypatch.setattr("issues.text.markdown.RENDER_SECONDS", 0)
-        with pytest.raises(TextRefused, match=r"^the text takes longer than 0 s to read"):
+        with pytest.raises(TextRefused, match=r"^the text takes longer than 0 s to read \("):
             render_markdown("Any *text* at all")
         monkeypatch.undo()
         assert render_markdown("Any *text* at all") == "<p>Any <em>text</em> at all</p>\n"
 
+    def test_brackets_and_backticks_are_counted(self, monkeypatch):
+        with pytest.raises(TextRefused, match=r"^the text holds 10,001 “\[” characters; the limit"):
+            render_markdown("[" * 10_001)
+        with pytest.raises(TextRefused, match=r"holds 20,001 “`” characters; the limit is 20,000"):
+            render_markdown("`" * 20_001)
+        monkeypatch.setattr("issues.text.markdown.RENDER_SECONDS", 60)  # counts, not time
+        assert render_markdown("[" * 10_000).startswith("<p>[[[")
+
     def test_quotes_nested_past_the_limit_are_refused(self):
-        with pytest.raises(TextRefused, match="levels deep"):
-            render_markdown("> " * (MAX_NESTING_LEVELS + 2) + "deep")
-        assert "deep" in render_markdown("> " * 10 + "deep")
+        assert MAX_QUOTE_LEVELS == 17
+        assert "deep" in render_markdown("> " * MAX_QUOTE_LEVELS + "deep")
+        with pytest.raises(TextRefused, match="too deeply"):
+            render_markdown("> " * (MAX_QUOTE_LEVELS + 1) + "deep")
 
 
 @pytest.mark.django_db
 class TestMarkdownify:
-    @pytest.mark.parametrize("name", ["100,000 [", "20,000 [a](", "- × 5,000 on one line"])
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "100,000 [",
+            "20,000 [a](",
+            "- × 5,000 on one line",
+            "- × 5,000 then text (RecursionError on main)",
+        ],
+    )
     def test_pathological_preview_is_answered_quickly(self, client, texts, name):
         client.force_login(make_user("editor", staff=True, groups=["Editors"]))
         response, seconds = timed(
@@ -107,7 +128,7 @@ class TestMarkdownify:
             {"content": texts["300 nested list levels (within the size limit)"]},
         )
         assert response.status_code == 400
-        assert "levels deep" in response.content.decode()
+        assert "too deeply" in response.content.decode()
 
     def test_missing_content_is_an_empty_preview(self, client):
         client.force_login(make_user("editor", staff=True, groups=["Editors"]))
@@ -122,6 +143,7 @@ class TestAdminSave:
         [
             "100,000 [",
             "- × 5,000 on one line",
+            "- × 5,000 then text (RecursionError on main)",
             "300 nested list levels (within the size limit)",
             "a 4.9 MB single item",
         ],
@@ -146,7 +168,8 @@ class TestAdminSave:
             assert body == "x"
             errors = response.context["errors"]
             assert any(
-                reason in str(errors) for reason in ("characters long", "levels deep", "longer")
+                reason in str(errors)
+                for reason in ("characters long", "too deeply", "longer", "characters; the limit")
             ), errors
 
     def test_too_long_intro_is_refused_on_the_field(self, client):

@@ -289,3 +289,96 @@ class TestPlainText:
         assert fragment.text == (
             "Read A[1].\n\n- one\n- Write to us (ed@x.example)\n\n1. first\n2. second"
         )
+
+
+class TestRawHtml:
+    """Links editors write as raw HTML are read as the browser will read them."""
+
+    def test_raw_links_in_one_html_block_are_each_cited_in_place(self):
+        parts, refs = cite(
+            '<p><a href="https://a.example/"><b>bold</b> text</a> and '
+            "<a href='https://b.example/'>b</a></p>"
+        )
+        assert [(ref.url, ref.text) for ref in refs] == [
+            ("https://a.example/", "bold text"),
+            ("https://b.example/", "b"),
+        ]
+        assert marks(parts[0]) == [("bold text", "[1]"), ("b", "[2]")]
+        assert "XXXX" not in parts[0] and parts[0].count("<p>") == 1
+
+    def test_links_inside_script_textarea_or_comments_are_not_cited(self):
+        _, refs = cite(
+            '<div>\n<textarea><a href="https://t.example/">t</a></textarea>\n'
+            '<!-- <a href="https://c.example/">c</a> -->\n'
+            '<a href="https://after.example/">after</a>\n</div>'
+        )
+        assert [ref.url for ref in refs] == ["https://after.example/"]
+
+    def test_code_inside_pre_is_left_before_links_count_again(self):
+        _, refs = cite(
+            '<pre><code>x</code><a href="https://in.example/">in</a></pre>\n\n'
+            '<a href="https://out.example/">out</a>'
+        )
+        assert [ref.url for ref in refs] == ["https://out.example/"]
+
+    def test_editors_cannot_forge_citation_placeholders(self):
+        parts, refs = cite("\ue0000\ue001 [a](https://a.example/) \ue000")
+        assert len(refs) == 1
+        assert marks(parts[0]) == [("a", "[1]")]
+        assert "\ue000" not in parts[0] and "\ue001" not in parts[0]
+
+
+class TestLinkTargets:
+    def test_every_target_is_listed_as_written_cited_or_not(self):
+        from issues.text.markdown import link_targets
+
+        assert link_targets(
+            "[a]( https://a.example/ ) [j](javascript:x) [m](mailto:a@b.c) [r](/rel) "
+            '<a href="//host/x">raw</a> `[c](https://code.example/)`'
+        ) == ["https://a.example/", "javascript:x", "mailto:a@b.c", "/rel", "//host/x"]
+
+
+class TestNormalizeUrlSpelling:
+    def test_a_query_without_utm_keeps_its_exact_spelling(self):
+        assert normalize_url("https://x.example/?b=%7E&a=1+2") == "https://x.example/?b=%7E&a=1+2"
+
+    def test_a_user_without_password_is_kept(self):
+        assert normalize_url("https://u@X.example/") == "https://u@x.example/"
+        assert normalize_url("https://:p@x.example/") == "https://:p@x.example/"
+
+    def test_a_bad_port_is_ignored_not_an_error(self):
+        assert normalize_url("https://x.example:99999/a") == "https://x.example/a"
+
+
+class TestPlainTextBlocks:
+    def text(self, markdown):
+        return parse(markdown, citations=CitationNumbering()).text
+
+    def test_nested_lists_are_indented_and_ordered_lists_keep_their_start(self):
+        assert self.text("3. three\n4. four\n   - sub\n     - subsub") == (
+            "3. three\n4. four\n  - sub\n    - subsub"
+        )
+
+    def test_code_is_verbatim_and_tables_are_rows(self):
+        assert self.text("```\na  b\n  c\n```\n\n| h | i |\n|---|---|\n| 1 | 2 |") == (
+            "a  b\n  c\n\n| h | i\n| 1 | 2"
+        )
+
+    def test_inline_pieces(self):
+        assert self.text("A ![alt](https://i.example/i.png) `co de` line  \nbreak\nsoft") == (
+            "A alt co de line\nbreak soft"
+        )
+
+    def test_raw_html_keeps_its_text_and_marks(self):
+        assert self.text(
+            '<div>\n<a href="https://a.example/">A &amp; B</a>\n</div>\n\n'
+            'x <b>bold</b> <a href="https://b.example/">b</a>'
+        ) == ("A & B[1]\n\nx bold b[2]")
+
+    def test_headings_quotes_and_rules_are_paragraphs(self):
+        assert self.text("#### Head\n\n> quoted\n\n---\n\nend") == "Head\n\nquoted\n\nend"
+
+    def test_a_mailto_link_whose_text_is_the_address_is_not_repeated(self):
+        assert self.text("<ed@x.example> and [ed@x.example](mailto:ed@x.example?subject=Hi)") == (
+            "ed@x.example and ed@x.example"
+        )

@@ -83,7 +83,9 @@ class ReportAdmin(RecordAdmin):
                     "latest": group["latest"],
                     "reasons": Counter(r.get_reason_display() for r in reports).most_common(),
                     "reports": reports,
-                    "content_html": render_markdown(item.body if item else issue.intro),
+                    "content_html": render_markdown(
+                        item.body if item else issue.intro, limits=False
+                    ),
                 }
             )
         context = {

@@ -29,9 +29,17 @@ from issues.text.limits import MAX_FIELD_CHARS
 # Limits on one text (a title, intro, section text or item body). Within them a text renders in
 # well under a second; beyond them it is refused with the reason, never cut silently.
 MAX_TEXT_CHARS = MAX_FIELD_CHARS
-MAX_NESTING = 40  # markdown-it's maxNesting: token levels (a list level is two, a quote one)
-MAX_NESTING_LEVELS = MAX_NESTING - 2  # what editors are told
-RENDER_SECONDS = 0.5  # one text's parse, when the caller asks for limits
+# markdown-it's maxNesting, in token levels (a list level is two, a quote one). Its default: the
+# cost of unclosed brackets grows with it (100,000 `[` read in 1.4 s at 20, 38 s at 40).
+MAX_NESTING = 20
+# What that allows, as editors count (measured by tests/test_limits.py).
+MAX_LIST_LEVELS, MAX_QUOTE_LEVELS = (MAX_NESTING - 4) // 2, MAX_NESTING - 3
+# Characters whose runs make the inline parser re-scan: unclosed `[` (link labels) and backticks
+# (code spans). Real texts hold hundreds; the probe's stalls needed tens of thousands.
+MAX_MARKERS = {"[": 10_000, "`": 20_000}
+# A safety net for what the counts above do not foresee: one text's parse, when checked, in CPU
+# seconds of this process (a busy machine slows a parse down, but does not make it refused).
+RENDER_SECONDS = 1.0
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "cite", "code", "dd", "del", "details", "dfn", "dl",
@@ -108,11 +116,13 @@ class Flavour:
     spell_mailto: bool = False  # "Write to us (a@b.example)" where links do not survive
 
     def mark(self, citation):
-        style = f' style="{self.mark_style}"' if self.mark_style else ""
+        style = f' style="{escapeHtml(self.mark_style)}"' if self.mark_style else ""
         anchor = f' id="{citation.anchor}"' if self.with_anchors else ""
         label = f"[{citation.number}]"
         if self.with_links:
-            link_style = f' style="{self.mark_link_style}"' if self.mark_link_style else ""
+            link_style = (
+                f' style="{escapeHtml(self.mark_link_style)}"' if self.mark_link_style else ""
+            )
             href = escapeHtml(f"{self.link_prefix}#ref-{citation.number}")
             label = f'<a href="{href}"{link_style}>{label}</a>'
         return f'<sup class="citation"{anchor}{style}>{label}</sup>'
@@ -267,7 +277,7 @@ def _note_mailto(children):
 
 def _deadline_passed(env):
     deadline = env.get("deadline")
-    return deadline is not None and time.monotonic() > deadline
+    return deadline is not None and time.process_time() > deadline
 
 
 def _inline_deadline(state, silent):
@@ -307,6 +317,9 @@ def _build_engine():
     # (the checks must see a javascript: link to refuse it), and no format re-spells a URL.
     engine.validateLink = lambda url: True
     engine.normalizeLink = lambda url: url
+    # An autolink shows its URL as written, too (and markdown-it's decoding, punycode included,
+    # cost a millisecond per autolink).
+    engine.normalizeLinkText = lambda url: url
     engine.inline.ruler.before("text", "digest_deadline", _inline_deadline)
     engine.block.ruler.before("table", "digest_deadline", _block_deadline)
     engine.core.ruler.push("digest_citations", _read_tokens)
@@ -338,10 +351,16 @@ def parse(text, *, citations=None, is_removed=False, inline=False, limits=False,
         raise TextRefused(
             f"{what} is {len(text):,} characters long; the limit is {MAX_TEXT_CHARS:,}"
         )
+    if limits:
+        for marker, limit in MAX_MARKERS.items():
+            if (count := text.count(marker)) > limit:
+                raise TextRefused(
+                    f"{what} holds {count:,} “{marker}” characters; the limit is {limit:,}"
+                )
     text = _MARK_CHARS.sub("", text)
     env = {"citations": citations, "is_removed": is_removed}
     if limits:
-        env["deadline"] = time.monotonic() + RENDER_SECONDS
+        env["deadline"] = time.process_time() + RENDER_SECONDS
     try:
         tokens = ENGINE.parseInline(text, env) if inline else ENGINE.parse(text, env)
     except TextRefused as error:
@@ -349,7 +368,8 @@ def parse(text, *, citations=None, is_removed=False, inline=False, limits=False,
     env.pop("deadline", None)
     if limits and not inline and _nesting_exceeded(tokens):
         raise TextRefused(
-            f"{what} nests lists or quotes more than {MAX_NESTING_LEVELS} levels deep: flatten it"
+            f"{what} nests lists or quotes too deeply (at most {MAX_LIST_LEVELS} levels of "
+            f"lists, {MAX_QUOTE_LEVELS} of quotes): flatten it"
         )
     return Fragment(tokens=tokens, marks=env["marks"], targets=env["targets"])
 
@@ -392,13 +412,14 @@ class Fragment:
         return tokens_to_text(self.tokens, self.marks)
 
 
-def render_markdown(text):
+def render_markdown(text, *, limits=True):
     """Turn editor Markdown into sanitised HTML: the one Markdown path of Digest.
 
-    The markdownx live preview calls it, so it applies the limits: a text beyond them raises
-    TextRefused (the preview answers 400 with the reason).
+    The markdownx live preview calls it, so by default it applies the limits: a text beyond
+    them raises TextRefused (the preview answers 400 with the reason). Text already stored is
+    shown with `limits=False`, so that no page fails on what an older version accepted.
     """
-    return parse(text, limits=True).html
+    return parse(text, limits=limits).html
 
 
 def render_inline_markdown(text):
@@ -426,10 +447,19 @@ def _marks_as_text(content, marks):
 def tokens_to_text(tokens, marks):
     """Readable plain text of a text's tokens: a blank line between blocks, list markers,
     `[N]` after each cited link, mailto addresses spelt out, images by their alt text."""
-    parts, lists = [], []
+    parts, lists, previous = [], [], None
     for token in tokens:
         kind = token.type
-        if kind in _TEXT_BLOCKS and not token.hidden:
+        # A loose list item's first paragraph goes on the item's line, after its marker.
+        after_marker = kind == "paragraph_open" and previous == "list_item_open"
+        previous = kind
+        if after_marker:
+            continue
+        # A list inside a list item goes on with its lines; only outermost lists are blocks.
+        is_inner_list = (kind.endswith("_list_open") and bool(lists)) or (
+            kind.endswith("_list_close") and len(lists) > 1
+        )
+        if kind in _TEXT_BLOCKS and not token.hidden and not is_inner_list:
             parts.append("\n\n")
         if kind == "bullet_list_open":
             lists.append(None)
