@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.run import LARGE_NUMBER, large_issue_markdown  # noqa: E402
 from tests.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.support import stack  # noqa: E402
 from tests.support.stack import (  # noqa: E402
     ROOT,
     free_port,
@@ -75,6 +76,14 @@ def measure(workdir, database_url):
     large.write_text(large_issue_markdown())
     manage("import_issue", str(large), env=env)
     manage("shell", "-c", USER, env=env)
+    # Likewise nginx's 35 s proxy timeout: a copy of the template with a longer one.
+    template = workdir / "digest.conf.template"
+    template.write_text(
+        stack.NGINX_TEMPLATE.read_text().replace(
+            "proxy_read_timeout 35s", "proxy_read_timeout 300s"
+        )
+    )
+    stack.NGINX_TEMPLATE = template
     port = free_port()
     with (
         gunicorn(env=env, port=port, workers=2, log=workdir / "gunicorn.log"),

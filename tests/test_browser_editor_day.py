@@ -1,4 +1,7 @@
-"""The editor's workspace in a real browser (issue 13): nothing lost, fast at size, fits."""
+"""The editor's day in a real browser (issue 13): nothing lost, fast at size, fits.
+
+Named to run among the other serialized-rollback browser tests, before test_browser_reader.py,
+whose flush recreates the content types (a serialized rollback after it collides with them)."""
 
 import pytest
 
