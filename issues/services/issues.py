@@ -1,12 +1,15 @@
 """Writes that touch several models: rendering, publishing, renumbering (imports: imports.py)."""
 
 import secrets
+from datetime import datetime
 from types import SimpleNamespace
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from reversion.models import Version
 
 from issues.formats.interchange import serialize_issue
 from issues.models import Citation, Issue, Item, Reference, Section
@@ -19,11 +22,12 @@ from issues.selectors.issues import (
 )
 from issues.services.pages import public_pages_changed
 from issues.services.positions import positions_close_gaps, positions_park
-from issues.text.article import render_intro_teaser
+from issues.text.article import RenderedIssue, render_intro_teaser
+from issues.text.citations import NumberedReference
 
 
 @transaction.atomic
-def issue_render(*, issue):
+def issue_render(*, issue: Issue) -> RenderedIssue:
     """Render the issue, store the HTML readers get, and refresh its citations."""
     rendered = issue_article(issue=issue)
     _citations_refresh(issue=issue, references=rendered.references)
@@ -41,7 +45,7 @@ def issue_render(*, issue):
     return rendered
 
 
-def _citations_refresh(*, issue, references):
+def _citations_refresh(*, issue: Issue, references: list[NumberedReference]) -> None:
     Reference.objects.bulk_create(
         [
             Reference(url=ref.url[:URL_MAX_LENGTH], normalized_url=reference_key(ref))
@@ -53,7 +57,7 @@ def _citations_refresh(*, issue, references):
         {reference_key(ref) for ref in references}, field_name="normalized_url"
     )
     Citation.objects.filter(issue=issue).delete()
-    citations = {}
+    citations: dict[str, Citation] = {}
     for ref in references:
         # Two URLs alike in their first 2,000 characters share a row; the first citation wins.
         citations.setdefault(
@@ -69,15 +73,15 @@ def _citations_refresh(*, issue, references):
     Citation.objects.bulk_create(citations.values())
 
 
-def issues_render_citing(*, reference):
+def issues_render_citing(*, reference: Reference) -> None:
     """Re-render every issue that cites a reference, after its title changed."""
     for issue in Issue.objects.filter(citations__reference=reference).distinct():
         issue_render(issue=issue)
 
 
-def issue_export_markdown(*, issue, include_removed=False):
+def issue_export_markdown(*, issue: Issue, include_removed: bool = False) -> str:
     """The issue in the interchange format; items the moderators removed are left out."""
-    sections = issue_sections(issue)
+    sections: list[Section] | list[SimpleNamespace] = issue_sections(issue)
     if not include_removed:
         sections = [
             SimpleNamespace(
@@ -91,7 +95,7 @@ def issue_export_markdown(*, issue, include_removed=False):
     return serialize_issue(issue, sections)
 
 
-def positions_renumber(*, issue):
+def positions_renumber(*, issue: Issue) -> None:
     """Close gaps in section and item positions (1..n), keeping their order."""
     sections = list(issue.sections.order_by("position", "pk"))
     positions_close_gaps(objects=sections)
@@ -99,7 +103,7 @@ def positions_renumber(*, issue):
         positions_close_gaps(objects=list(section.items.order_by("position", "pk")))
 
 
-def issue_touch(*, issue, user=None):
+def issue_touch(*, issue: Issue, user: AbstractBaseUser | None = None) -> None:
     """Record an edit: a newer version (older open forms are refused) and who made it."""
     Issue.objects.filter(pk=issue.pk).update(
         edit_version=F("edit_version") + 1, last_edited_by=user, updated_at=timezone.now()
@@ -122,7 +126,9 @@ def withdrawn_refusal(*, issue: Issue) -> str:
 
 
 @transaction.atomic
-def issue_publish(*, issue, at=None, user=None):
+def issue_publish(
+    *, issue: Issue, at: datetime | None = None, user: AbstractBaseUser | None = None
+) -> Issue:
     """Publish now, or schedule for `at`; visibility follows from `published_at` alone.
 
     Refuses (PublishRefused) a withdrawn issue; an issue already published keeps its date."""
@@ -140,7 +146,7 @@ def issue_publish(*, issue, at=None, user=None):
 
 
 @transaction.atomic
-def issue_to_draft(*, issue, user=None):
+def issue_to_draft(*, issue: Issue, user: AbstractBaseUser | None = None) -> None:
     """Take an issue back to draft; refuses (PublishRefused) a withdrawn issue."""
     issue = Issue.objects.select_for_update().get(pk=issue.pk)
     if refusal := withdrawn_refusal(issue=issue):
@@ -151,14 +157,14 @@ def issue_to_draft(*, issue, user=None):
     public_pages_changed()
 
 
-def issue_share(*, issue, user=None):
+def issue_share(*, issue: Issue, user: AbstractBaseUser | None = None) -> str:
     """Create a secret share-preview link for reviewers without an account."""
     issue.share_token = secrets.token_urlsafe(32)
     issue.save(update_fields=["share_token", "updated_at"])
     return issue.share_token
 
 
-def issue_unshare(*, issue, user=None):
+def issue_unshare(*, issue: Issue, user: AbstractBaseUser | None = None) -> None:
     """Revoke the share-preview link: the old URL answers 404 from now on."""
     issue.share_token = ""
     issue.save(update_fields=["share_token", "updated_at"])
@@ -178,7 +184,7 @@ KEPT_ON_RESTORE = (
 
 
 @transaction.atomic
-def issue_restore(*, issue, version, user=None):
+def issue_restore(*, issue: Issue, version: Version, user: AbstractBaseUser | None = None) -> Issue:
     """Bring back the issue's content, sections and items as a revision recorded them."""
     issue = Issue.objects.select_for_update().get(pk=issue.pk)
     kept = {field: getattr(issue, field) for field in KEPT_ON_RESTORE}
