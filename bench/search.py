@@ -10,7 +10,7 @@ queries and the template, no network) for a fixed set of queries.
 import json
 
 BUILD = r"""
-import datetime, json, random
+import datetime, itertools, json, random
 from django.db import transaction
 from django.utils import timezone
 from issues.models import Issue, Section, Item
@@ -26,18 +26,19 @@ topical = ("model transformer attention dataset benchmark training inference lan
 letters = "abcdefghijklmnopqrstuvwxyz"
 filler = {"".join(rng.choice(letters) for _ in range(rng.randint(5, 9))) for _ in range(5000)}
 vocabulary = topical + sorted(filler - set(topical))[: 5000 - len(topical)]
-weights = [1 / (rank + 1) for rank in range(len(vocabulary))]
+# Cumulative, computed once: random.choices would add up 5,000 weights on every call.
+weights = list(itertools.accumulate(1 / (rank + 1) for rank in range(len(vocabulary))))
 chinese = ("预训练 语言 模型 数据集 评测 推理 检索 向量 注意力 机制 开源 权重 论文 代码 "
     "发布 多语言 翻译 摘要 生成 图像 语音 强化 学习 对齐 安全 压缩 蒸馏 量化 上下文 窗口 "
     "专家 混合 稀疏 知识 图谱 排序 搜索 标注 合成 指令 偏好 反馈 鲁棒性 效率 规模 计算 简报 "
     "出版物 工具").split()
-zh_weights = [1 / (rank + 1) for rank in range(len(chinese))]
+zh_weights = list(itertools.accumulate(1 / (rank + 1) for rank in range(len(chinese))))
 
 def english(n):
-    return " ".join(rng.choices(vocabulary, weights, k=n))
+    return " ".join(rng.choices(vocabulary, cum_weights=weights, k=n))
 
 def zh(n):
-    return "".join(rng.choices(chinese, zh_weights, k=n)) + "。"
+    return "".join(rng.choices(chinese, cum_weights=zh_weights, k=n)) + "。"
 
 published = timezone.now() - datetime.timedelta(days=1)
 with transaction.atomic():
@@ -171,6 +172,11 @@ template; no network). "Hits": issues, sections and items found (at most 200 of 
 
 
 def replace_section(results, section):
-    """RESULTS.md with its search section replaced by (or, the first time, followed by) this one."""
-    head = results.split("## Search", 1)[0].rstrip("\n")
-    return f"{head}\n\n{section}" if head else section
+    """RESULTS.md with its search section replaced by this one (added at the end the first time);
+    the sections other benches write are kept."""
+    before, found, after = results.partition("## Search\n")
+    if not found:
+        return f"{results.rstrip()}\n\n{section}" if results.strip() else section
+    rest = after.split("\n## ", 1)
+    tail = f"\n## {rest[1]}" if len(rest) == 2 else ""
+    return f"{before.rstrip()}\n\n{section.rstrip()}\n{tail}"

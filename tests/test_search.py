@@ -157,6 +157,9 @@ class TestIndexes:
         with CaptureQueriesContext(connection) as queries:
             search("reformer 预训练")
         assert not any("to_tsvector" in query["sql"] for query in queries)
+        # The candidates' subquery reads its own row's vector, not the outer query's (which
+        # made every search a nested loop over the whole table).
+        assert any("U0.search_document @@" in query["sql"] for query in queries)
         query = "reformer 预训练"
         matches = _matches(
             Item.objects.all(), query=query, terms=query_terms(query), title="title", text="body"
@@ -170,3 +173,14 @@ class TestIndexes:
             plan = "\n".join(row[0] for row in cursor.fetchall())
         for index in ("search_document", "search_title_trgm", "search_body_trgm"):
             assert f"issues_item_{index}" in plan, plan
+
+
+class TestCandidates:
+    def test_a_common_word_is_ranked_among_its_newest_matches_only(self, client, monkeypatch):
+        """A word in most of 300,000 items must not be ranked in each of them per search."""
+        from issues.selectors import search as search_module
+
+        monkeypatch.setattr(search_module, "MAX_CANDIDATES_PER_KIND", 3)
+        make_issue(number=1, sections=[("S", "", [(f"Widget {n}", "common") for n in range(5)])])
+        _, hits = search_module.search("widget")
+        assert [hit.title for hit in hits] == ["Widget 2", "Widget 3", "Widget 4"]

@@ -18,7 +18,7 @@ from django.contrib.postgres.search import (
 )
 from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, Subquery, Value
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import Expression
 from django.db.models.functions import Now
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -28,6 +28,9 @@ from issues.models import Issue, Item, Section
 MAX_QUERY_LENGTH = 100
 MAX_TERMS = 6
 MAX_HITS_PER_KIND = 200
+# Ranked among the newest this many matches of each kind: a word in most of 300,000 items would
+# otherwise be ranked in every one of them on every search (bench/search.py measures it).
+MAX_CANDIDATES_PER_KIND = 1000
 SNIPPET_CHARS = 90
 # ts_headline's markers: characters no text of ours contains, swapped for <mark> after escaping.
 START, STOP = "\x02", "\x03"
@@ -46,7 +49,6 @@ class Hit:
     url: str
     rank: float
     pk: int
-    text: str
     language: str  # the issue's
     snippet: str = ""
 
@@ -111,18 +113,45 @@ def _search_query(query):
     return SearchQuery(query, search_type="websearch", config=CONFIG)
 
 
+class _Document(Expression):
+    """The generated column: weight A for the title, B for the text, in CONFIG (migration 0008).
+
+    Named through the query's own alias for its table, so that it still means this row when
+    the query becomes a subquery (RawSQL naming the table would reach the outer query's row).
+    """
+
+    output_field = SearchVectorField()
+
+    def as_sql(self, compiler, connection):
+        alias = compiler.query.get_initial_alias()
+        return f"{compiler.quote_name_unless_alias(alias)}.search_document", []
+
+
+def _document(model):
+    return _Document()
+
+
 def _matches(queryset, *, query, terms, title, text):
-    """The queryset narrowed to matches, annotated with `rank`."""
+    """Matches among `queryset`, annotated with `rank`: the newest MAX_CANDIDATES_PER_KIND.
+
+    The newest by primary key: PostgreSQL's planner then reads a common word's matches backwards
+    along the primary key and stops at the limit, and a rare word's from the GIN indexes.
+    """
     substring = _substring_filter(terms, (title, text))
+    model = queryset.model
     if connection.vendor != "postgresql":
-        return queryset.filter(substring).annotate(rank=Value(0.0))
+        newest = queryset.filter(substring).order_by("-pk").values("pk")[:MAX_CANDIDATES_PER_KIND]
+        return model.objects.filter(pk__in=newest).annotate(rank=Value(0.0))
     search_query = _search_query(query)
-    # The generated column: weight A for the title, B for the text, in CONFIG (migration 0008).
-    table = connection.ops.quote_name(queryset.model._meta.db_table)
-    document = RawSQL(f"{table}.search_document", [], output_field=SearchVectorField())
-    return (
-        queryset.annotate(document=document)
+    newest = (
+        queryset.alias(document=_document(model))
         .filter(Q(document=search_query) | substring)
+        .order_by("-pk")
+        .values("pk")[:MAX_CANDIDATES_PER_KIND]
+    )
+    return (
+        model.objects.filter(pk__in=newest)
+        .alias(document=_document(model))
         .annotate(rank=SearchRank(F("document"), search_query))
     )
 
@@ -138,32 +167,32 @@ def search_snippets(*, hits, query):
     parses the whole text). At most one query per kind.
     """
     terms = query_terms(query)
-    headlines = {}
-    if connection.vendor == "postgresql" and hits:
-        for kind, (model, text) in SNIPPET_SOURCES.items():
-            pks = [hit.pk for hit in hits if hit.kind == kind]
-            if not pks:
-                continue
-            rows = model.objects.filter(pk__in=pks).annotate(
-                headline=SearchHeadline(
-                    text,
-                    _search_query(query),
-                    config=CONFIG,
-                    start_sel=START,
-                    stop_sel=STOP,
-                    max_words=30,
-                    min_words=12,
-                )
+    texts = {}
+    for kind, (model, text) in SNIPPET_SOURCES.items():
+        pks = [hit.pk for hit in hits if hit.kind == kind]
+        if not pks:
+            continue
+        rows = model.objects.filter(pk__in=pks)
+        if connection.vendor == "postgresql":
+            headline = SearchHeadline(
+                text,
+                _search_query(query),
+                config=CONFIG,
+                start_sel=START,
+                stop_sel=STOP,
+                max_words=30,
+                min_words=12,
             )
-            headlines.update(
-                {(kind, pk): headline for pk, headline in rows.values_list("pk", "headline")}
-            )
+            rows = rows.annotate(headline=headline).values_list("pk", text, "headline")
+        else:
+            rows = rows.annotate(headline=Value("")).values_list("pk", text, "headline")
+        texts.update({(kind, pk): (body, headline) for pk, body, headline in rows})
     for hit in hits:
-        headline = headlines.get((hit.kind, hit.pk)) or ""
-        if START in headline:
+        body, headline = texts.get((hit.kind, hit.pk), ("", ""))
+        if START in (headline or ""):
             hit.snippet = _headline_html(plain(headline))
         else:
-            hit.snippet = highlight(plain(hit.text), terms, around=SNIPPET_CHARS)
+            hit.snippet = highlight(plain(body), terms, around=SNIPPET_CHARS)
     return hits
 
 
@@ -182,14 +211,23 @@ def search(raw_query):
         terms=terms,
         title="title",
         text="intro",
-    ).order_by("-rank", "-number")[:MAX_HITS_PER_KIND]
+    ).order_by("-rank", "-number")
+    # Only what a hit shows: an issue row carries its whole rendered page.
+    issues = issues.only("number", "title", "plain_title", "language")[:MAX_HITS_PER_KIND]
+    urls = {}
+
+    def issue_url(issue):
+        if issue.number not in urls:
+            urls[issue.number] = issue.get_absolute_url()
+        return urls[issue.number]
+
     for issue in issues:
         hits.append(
             Hit(
                 issue.number, issue.numbered_title, "issue",
                 "" if issue.title_carries_number else f"#{issue.number}",
-                issue.plain_title or plain(issue.title), issue.get_absolute_url(),
-                issue.rank, issue.pk, issue.intro, issue.language,
+                issue.plain_title or plain(issue.title), issue_url(issue), issue.rank, issue.pk,
+                issue.language,
             )
         )  # fmt: skip
 
@@ -212,6 +250,14 @@ def search(raw_query):
         )
         .annotate(number=section_number)
         .select_related("issue")
+        .only(
+            "title",
+            "position",
+            "issue__number",
+            "issue__title",
+            "issue__plain_title",
+            "issue__language",
+        )
         .order_by("-rank", "-issue__number", "position")[:MAX_HITS_PER_KIND]
     )
     for section in sections:
@@ -219,8 +265,8 @@ def search(raw_query):
         hits.append(
             Hit(
                 issue.number, issue.numbered_title, "section", str(section.number),
-                plain(section.title), f"{issue.get_absolute_url()}#section-{section.number}",
-                section.rank, section.pk, section.text, issue.language,
+                plain(section.title), f"{issue_url(issue)}#section-{section.number}",
+                section.rank, section.pk, issue.language,
             )
         )  # fmt: skip
 
@@ -253,6 +299,15 @@ def search(raw_query):
         )
         .annotate(number=item_number, section_number=item_section_number)
         .select_related("section__issue")
+        .only(
+            "title",
+            "position",
+            "section__position",
+            "section__issue__number",
+            "section__issue__title",
+            "section__issue__plain_title",
+            "section__issue__language",
+        )
         .order_by("-rank", "-section__issue__number", "section__position", "position")[
             :MAX_HITS_PER_KIND
         ]
@@ -263,8 +318,8 @@ def search(raw_query):
         hits.append(
             Hit(
                 issue.number, issue.numbered_title, "item", label, plain(item.title),
-                f"{issue.get_absolute_url()}#item-{item.section_number}-{item.number}",
-                item.rank, item.pk, item.body, issue.language,
+                f"{issue_url(issue)}#item-{item.section_number}-{item.number}",
+                item.rank, item.pk, issue.language,
             )
         )  # fmt: skip
 
