@@ -10,7 +10,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from issues.admin.views.moderation import DismissView, RepublishView, UnpublishView
-from issues.models import Issue, Item, ModerationAction, Report
+from issues.models import Issue, IssueStatus, Item, ModerationAction, Report
 from issues.text.markdown import render_markdown
 
 
@@ -96,7 +96,7 @@ class ReportAdmin(RecordAdmin):
             "removed_items": Item.objects.filter(removed_at__isnull=False)
             .select_related("section__issue")
             .order_by("-removed_at")[:50],
-            "withdrawn_issues": Issue.objects.filter(withdrawn_at__isnull=False).order_by(
+            "withdrawn_issues": Issue.objects.with_status(IssueStatus.WITHDRAWN).order_by(
                 "-withdrawn_at"
             )[:50],
             "can_resolve": request.user.has_perm("issues.resolve_report"),

@@ -9,6 +9,7 @@ substring match alone. Snippets are escaped here; only our own <mark> tags survi
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.postgres.search import (
     SearchHeadline,
@@ -17,13 +18,13 @@ from django.contrib.postgres.search import (
     SearchVectorField,
 )
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Q, Subquery, Value
+from django.db.models import Count, F, Model, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.expressions import Expression
-from django.db.models.functions import Now
 from django.utils.html import escape
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
-from issues.models import Issue, Item, Section
+from issues.models import Issue, IssueStatus, Item, Section
+from issues.models.content import status_condition
 
 MAX_QUERY_LENGTH = 100
 MAX_TERMS = 6
@@ -53,7 +54,7 @@ class Hit:
     snippet: str = ""
 
 
-def clean_query(raw):
+def clean_query(raw: str | None) -> str:
     """The query as searched: control characters out, spaces collapsed, length capped."""
     text = re.sub(r"[\x00-\x1f\x7f]", " ", raw or "")
     text = " ".join(text.split())[:MAX_QUERY_LENGTH].strip()
@@ -61,11 +62,11 @@ def clean_query(raw):
     return text if re.search(r"\w", text) else ""
 
 
-def query_terms(query):
+def query_terms(query: str) -> list[str]:
     return [term for term in (t.strip("\"'") for t in query.split()) if term][:MAX_TERMS]
 
 
-def plain(markdown):
+def plain(markdown: str) -> str:
     """Markdown reduced to readable text for snippets: link text kept, URLs and markup dropped."""
     text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
     text = re.sub(r"<(https?://[^>]+)>", r"\1", text)
@@ -73,7 +74,7 @@ def plain(markdown):
     return " ".join(text.split())
 
 
-def highlight(text, terms, *, around=None):
+def highlight(text: str, terms: list[str], *, around: int | None = None) -> SafeString:
     """Escaped text with every term in <mark>; cut to a window around the first match."""
     pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE) if terms else None
     if around and pattern:
@@ -83,7 +84,8 @@ def highlight(text, terms, *, around=None):
         text = ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
     if not pattern:
         return mark_safe(escape(text))  # escaped just now
-    parts, last = [], 0
+    parts: list[str] = []
+    last = 0
     for match in pattern.finditer(text):
         parts.append(escape(text[last : match.start()]))
         parts.append(f"<mark>{escape(match.group())}</mark>")
@@ -92,14 +94,14 @@ def highlight(text, terms, *, around=None):
     return mark_safe("".join(parts))  # each part escaped above
 
 
-def _headline_html(headline):
+def _headline_html(headline: str) -> SafeString:
     escaped = escape(headline)
     return mark_safe(
         escaped.replace(START, "<mark>").replace(STOP, "</mark>")
     )  # escaped before the swap
 
 
-def _substring_filter(terms, fields):
+def _substring_filter(terms: list[str], fields: tuple[str, ...]) -> Q:
     condition = Q()
     for term in terms:
         any_field = Q()
@@ -109,7 +111,7 @@ def _substring_filter(terms, fields):
     return condition
 
 
-def _search_query(query):
+def _search_query(query: str) -> SearchQuery:
     return SearchQuery(query, search_type="websearch", config=CONFIG)
 
 
@@ -122,16 +124,18 @@ class _Document(Expression):
 
     output_field = SearchVectorField()
 
-    def as_sql(self, compiler, connection):
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         alias = compiler.query.get_initial_alias()
         return f"{compiler.quote_name_unless_alias(alias)}.search_document", []
 
 
-def _document(model):
+def _document(model: type[Model]) -> Expression:
     return _Document()
 
 
-def _matches(queryset, *, query, terms, title, text):
+def _matches(
+    queryset: QuerySet[Any], *, query: str, terms: list[str], title: str, text: str
+) -> QuerySet[Any]:
     """Matches among `queryset`, annotated with `rank`: the newest MAX_CANDIDATES_PER_KIND.
 
     The newest by primary key: PostgreSQL's planner then reads a common word's matches backwards
@@ -160,7 +164,7 @@ def _matches(queryset, *, query, terms, title, text):
 SNIPPET_SOURCES = {"issue": (Issue, "intro"), "section": (Section, "text"), "item": (Item, "body")}
 
 
-def search_snippets(*, hits, query):
+def search_snippets(*, hits: list[Hit], query: str) -> list[Hit]:
     """Give these hits (one page of results) their snippets: ts_headline on PostgreSQL.
 
     Apart from search(), so that a page costs 20 headlines, not one per match (ts_headline
@@ -172,7 +176,7 @@ def search_snippets(*, hits, query):
         pks = [hit.pk for hit in hits if hit.kind == kind]
         if not pks:
             continue
-        rows = model.objects.filter(pk__in=pks)
+        rows = model._default_manager.filter(pk__in=pks)
         if connection.vendor == "postgresql":
             headline = SearchHeadline(
                 text,
@@ -196,17 +200,16 @@ def search_snippets(*, hits, query):
     return hits
 
 
-def search(raw_query):
+def search(raw_query: str | None) -> tuple[str, list[Hit]]:
     """Hits for a query, best first: most relevant, then the newest issue; no snippets yet."""
     query = clean_query(raw_query)
     if not query:
         return query, []
     terms = query_terms(query)
-    published = Now()
     hits = []
 
     issues = _matches(
-        Issue.objects.filter(published_at__lte=published, withdrawn_at__isnull=True),
+        Issue.objects.published(),
         query=query,
         terms=terms,
         title="title",
@@ -216,7 +219,7 @@ def search(raw_query):
     issues = issues.only("number", "title", "plain_title", "language")[:MAX_HITS_PER_KIND]
     urls = {}
 
-    def issue_url(issue):
+    def issue_url(issue: Issue) -> str:
         if issue.number not in urls:
             urls[issue.number] = issue.get_absolute_url()
         return urls[issue.number]
@@ -240,9 +243,7 @@ def search(raw_query):
     )
     sections = (
         _matches(
-            Section.objects.filter(
-                issue__published_at__lte=published, issue__withdrawn_at__isnull=True
-            ),
+            Section.objects.filter(status_condition(IssueStatus.PUBLISHED, prefix="issue__")),
             query=query,
             terms=terms,
             title="title",
@@ -288,8 +289,7 @@ def search(raw_query):
         _matches(
             # Items the moderators removed leave search too.
             Item.objects.filter(
-                section__issue__published_at__lte=published,
-                section__issue__withdrawn_at__isnull=True,
+                status_condition(IssueStatus.PUBLISHED, prefix="section__issue__"),
                 removed_at__isnull=True,
             ),
             query=query,

@@ -5,8 +5,10 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -19,18 +21,18 @@ NOTIFY_INTERVAL = datetime.timedelta(hours=1)
 logger = logging.getLogger(__name__)
 
 
-def client_hash(address):
+def client_hash(address: str | None) -> str:
     """A salted hash of a client address, so reports never store the address itself."""
     return salted_hmac("digest.report-client", address or "unknown").hexdigest()
 
 
-def reports_recent_count(*, client):
+def reports_recent_count(*, client: str) -> int:
     """How many reports this client sent in the last hour (the rate limit's measure)."""
     since = timezone.now() - datetime.timedelta(hours=1)
     return Report.objects.filter(client_hash=client, created_at__gte=since).count()
 
 
-def _target_reports(*, issue, item):
+def _target_reports(*, issue: Issue, item: Item | None) -> QuerySet[Report]:
     reports = Report.objects.filter(issue=issue)
     return reports.filter(item=item) if item else reports.filter(item__isnull=True)
 
@@ -39,7 +41,7 @@ class ReportLimitReached(Exception):
     """This client sent DIGEST_REPORTS_PER_HOUR reports in the last hour already."""
 
 
-def _client_lock(client):
+def _client_lock(client: str) -> None:
     """Lock this client's row (made on its first report) until the transaction ends.
 
     An UPDATE first, not a SELECT: on SQLite a write as the transaction's first statement waits
@@ -55,7 +57,7 @@ def _client_lock(client):
         ReportClient.objects.filter(client_hash=client).update(last_report_at=now)
 
 
-def _issue_key_share(issue):
+def _issue_key_share(issue: Issue) -> None:
     """Take the issue's row FOR KEY SHARE now, as the report's foreign key will.
 
     An editor's save locks the issue first, then writes its items; the insert's foreign-key
@@ -71,7 +73,15 @@ def _issue_key_share(issue):
 
 
 @transaction.atomic
-def report_create(*, issue, item, reason, note, contact_email, client):
+def report_create(
+    *,
+    issue: Issue,
+    item: Item | None,
+    reason: str,
+    note: str,
+    contact_email: str,
+    client: str,
+) -> Report:
     """Record a report; notify moderators at most hourly per target; maybe hide the item.
 
     Raises ReportLimitReached past the hourly limit. Parallel reports are decided one at a
@@ -124,7 +134,7 @@ def report_create(*, issue, item, reason, note, contact_email, client):
     return report
 
 
-def moderators_notify(*, report):
+def moderators_notify(*, report: Report) -> None:
     """Email the moderators about a new report; record when, or log why not."""
     User = get_user_model()
     recipients = list(
@@ -152,17 +162,17 @@ def moderators_notify(*, report):
     Report.objects.filter(pk=report.pk).update(notified_at=timezone.now())
 
 
-def _describe(issue, item):
+def _describe(issue: Issue, item: Item | None) -> str:
     if item is None:
         return f"issue #{issue.number} “{issue.plain_title or issue.title}”"
     return f"item “{item.title}” of issue #{issue.number}"
 
 
-def _item_status(item):
+def _item_status(item: Item) -> str:
     return "removed" if item.is_removed else "published"
 
 
-def _resolve(*, issue, item, actor, status, note):
+def _resolve(*, issue: Issue, item: Item | None, actor: User | None, status: str, note: str) -> int:
     return (
         _target_reports(issue=issue, item=item)
         .filter(status=Report.Status.OPEN)
@@ -172,8 +182,13 @@ def _resolve(*, issue, item, actor, status, note):
 
 @transaction.atomic
 def item_unpublish(
-    *, item, actor, reason, action=ModerationAction.Action.UNPUBLISH_ITEM, resolve_reports=True
-):
+    *,
+    item: Item,
+    actor: User | None,
+    reason: str,
+    action: str = ModerationAction.Action.UNPUBLISH_ITEM,
+    resolve_reports: bool = True,
+) -> ModerationAction:
     """Replace an item by a tombstone; every number in the issue stays as published."""
     # NO KEY: the key does not change, and reports holding the row FOR KEY SHARE (their foreign
     # key) must not deadlock with an auto-hide.
@@ -205,7 +220,7 @@ def item_unpublish(
 
 
 @transaction.atomic
-def item_republish(*, item, actor, reason=""):
+def item_republish(*, item: Item, actor: User | None, reason: str = "") -> ModerationAction:
     """Bring an unpublished item back exactly as it was."""
     item = Item.objects.select_for_update().select_related("section__issue").get(pk=item.pk)
     before = _item_status(item)
@@ -226,7 +241,7 @@ def item_republish(*, item, actor, reason=""):
 
 
 @transaction.atomic
-def issue_withdraw(*, issue, actor, reason):
+def issue_withdraw(*, issue: Issue, actor: User | None, reason: str) -> ModerationAction:
     """Unpublish a whole issue: it answers 410 Gone and leaves archive, feeds and sitemap."""
     issue = Issue.objects.select_for_update().get(pk=issue.pk)
     before = issue.status
@@ -251,7 +266,7 @@ def issue_withdraw(*, issue, actor, reason):
 
 
 @transaction.atomic
-def issue_reinstate(*, issue, actor, reason=""):
+def issue_reinstate(*, issue: Issue, actor: User | None, reason: str = "") -> ModerationAction:
     """Republish a withdrawn issue exactly as it was."""
     issue = Issue.objects.select_for_update().get(pk=issue.pk)
     before = issue.status
@@ -271,7 +286,9 @@ def issue_reinstate(*, issue, actor, reason=""):
 
 
 @transaction.atomic
-def reports_dismiss(*, issue, item, actor, reason=""):
+def reports_dismiss(
+    *, issue: Issue, item: Item | None, actor: User | None, reason: str = ""
+) -> ModerationAction:
     """Close a target's open reports without touching the content."""
     resolved = _resolve(
         issue=issue, item=item, actor=actor, status=Report.Status.DISMISSED, note=reason
