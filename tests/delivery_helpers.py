@@ -138,12 +138,17 @@ def smtp_settings(settings, smtp_server):
 
 def run_queued_tasks(limit=10_000):
     """Run every task that is due now, in this process, as `db_worker --batch` would."""
-    from django_tasks_db.management.commands.db_worker import Worker
+    from unittest import mock
 
-    Worker(
-        queue_names=["*"], interval=0, batch=True, backend_name="default",
-        startup_delay=False, max_tasks=limit, worker_id="test", excluded_queue_names=[],
-    ).run()  # fmt: skip
+    from django_tasks_db.management.commands import db_worker
+
+    # The worker closes "old" connections between tasks; inside a test's transaction that is
+    # the test's own connection (PostgreSQL), so leave it open.
+    with mock.patch.object(db_worker, "close_old_connections", lambda: None):
+        db_worker.Worker(
+            queue_names=["*"], interval=0, batch=True, backend_name="default",
+            startup_delay=False, max_tasks=limit, worker_id="test", excluded_queue_names=[],
+        ).run()  # fmt: skip
 
 
 def wait_for(predicate, timeout=30.0, interval=0.05):
