@@ -35,7 +35,8 @@ run: install
 	$(PY) manage.py load_demo
 	@mkdir -p mail
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/); mail goes to ./mail/"
-	@trap 'kill 0' INT TERM EXIT; \
+	@export DIGEST_SITE_URL=$${DIGEST_SITE_URL:-http://$(HOST):$(PORT)}; \
+	trap 'kill 0' INT TERM EXIT; \
 	  $(PY) manage.py db_worker --queue-name '*' & \
 	  $(VENV)/bin/gunicorn digest.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile -
 

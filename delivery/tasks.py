@@ -278,8 +278,11 @@ def _ensure_watchdog(send_id):
             send_watchdog.using(run_after=now + _lease()).enqueue(send_id)
 
 
-def _continue(send_id):
-    """Enqueue this chain's next task: now if rows are waiting, else when the next retry is due."""
+def _continue(send_id, *, claimed_any=True):
+    """Enqueue this chain's next task: now if rows are waiting, else when the next retry is due.
+
+    A task that could claim nothing (rows locked by another worker at that moment) waits a
+    second before trying again rather than spinning."""
     if not Send.objects.filter(pk=send_id, state=Send.State.SENDING).exists():
         return
     if send_finish_if_done(send_id):
@@ -294,6 +297,8 @@ def _continue(send_id):
     )
     if next_at is None:
         return  # every row left is another worker's now; it carries on (or the watchdog does)
+    if not claimed_any:
+        next_at = max(next_at, now + datetime.timedelta(seconds=1))
     if next_at <= now:
         deliver.enqueue(send_id)
     else:
@@ -313,6 +318,7 @@ def deliver(send_id: int) -> dict:
     if settings.DIGEST_SEND_RATE > 0:  # a claim should be sent well within its lease
         batch = max(1, min(batch, int(settings.DIGEST_SEND_RATE * _lease().total_seconds() / 4)))
     stats: Counter[str] = Counter()
+    claimed_any = False
     deadline = time.monotonic() + TASK_SECONDS
     mail_connection = None
     try:
@@ -320,6 +326,7 @@ def deliver(send_id: int) -> dict:
             rows = _claim(send_id, worker, batch)
             if not rows:
                 break
+            claimed_any = True
             if mail_connection is None:
                 mail_connection = get_connection()
                 try:
@@ -341,7 +348,7 @@ def deliver(send_id: int) -> dict:
     finally:
         _close(mail_connection)
         _release(worker)
-    _continue(send_id)
+    _continue(send_id, claimed_any=claimed_any)
     return dict(stats)
 
 

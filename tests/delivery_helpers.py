@@ -3,6 +3,7 @@
 import base64
 import json
 import logging
+import random
 import re
 import socket
 import subprocess
@@ -26,7 +27,8 @@ DB_TASKS = {
 
 def free_port():
     """A free loopback port in the range this project's tests use (56000-56999)."""
-    for port in range(56100, 56999):
+    start = random.randrange(56100, 56900)  # two test runs at once rarely pick the same one
+    for port in [*range(start, 56999), *range(56100, start)]:
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))

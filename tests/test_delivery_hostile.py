@@ -172,4 +172,6 @@ class TestCSVImport:
         assert report.created == 100_000
         assert report.skipped == [(100_002, "the same address appears earlier in the file")]
         assert Subscriber.objects.count() == 100_000
-        assert elapsed < 60, f"{elapsed:.1f} s"
+        # A guard against quadratic work, not a benchmark: 10-25 s on an idle 2-CPU machine,
+        # 86 s once under a load average of 15.
+        assert elapsed < 300, f"{elapsed:.1f} s"
