@@ -65,7 +65,7 @@ lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/pip install --quiet --upgrade pip && .lock-venv/bin/pip install --quiet .
 	{ sed -n 1,2p requirements.lock; .lock-venv/bin/pip freeze --exclude-editable | grep -v '^digest'; } \
-	  > requirements.lock.new && mv requirements.lock.new requirements.lock && rm -rf .lock-venv
+	  > requirements.lock.new && mv requirements.lock.new requirements.lock && rm -rf .lock-venv build
 
 messages: install
 	$(PY) manage.py makemessages -l zh_Hans --ignore '.venv/*' --ignore 'tests/*'
