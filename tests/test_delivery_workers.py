@@ -40,7 +40,7 @@ pytestmark = pytest.mark.django_db(databases=[])  # no access to the test databa
 def database_url(tmp_path_factory):
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith(("postgres://", "postgresql://")):
-        from bench.stack import fresh_postgres_database
+        from tests.support.stack import fresh_postgres_database
 
         with fresh_postgres_database(url, prefix="digest_delivery") as fresh:
             yield fresh
