@@ -136,16 +136,19 @@ def subscriber_mark_undeliverable(*, email: str, status: str) -> int:
 def subscriber_erase(*, subscriber_ids) -> int:
     """Remove addresses for good; the delivery records (counts) stay, pointing at nobody."""
     with transaction.atomic():
-        Delivery.objects.filter(
-            subscriber_id__in=subscriber_ids, status=Delivery.Status.QUEUED
-        ).update(status=Delivery.Status.SKIPPED, error="erased")
-        return Subscriber.objects.filter(pk__in=subscriber_ids).update(
+        # The subscribers' rows first, as every write here does: a worker sending to them holds
+        # those rows, then marks their deliveries; the other order could wait on each other.
+        erased = Subscriber.objects.filter(pk__in=subscriber_ids).update(
             email="",
             email_key=None,
             is_erased=True,
             status=Subscriber.Status.UNSUBSCRIBED,
             updated_at=timezone.now(),
         )
+        Delivery.objects.filter(
+            subscriber_id__in=subscriber_ids, status=Delivery.Status.QUEUED
+        ).update(status=Delivery.Status.SKIPPED, error="erased")
+    return erased
 
 
 def send_check(*, issue) -> None:
