@@ -184,7 +184,7 @@ class PreparedIssueMail:
 
 
 def _list_unsubscribe(url: str) -> str:
-    mailto = getattr(settings, "DIGEST_UNSUBSCRIBE_MAILTO", "")
+    mailto = settings.DIGEST_UNSUBSCRIBE_MAILTO
     return f"<{url}>, <mailto:{mailto}?subject=unsubscribe>" if mailto else f"<{url}>"
 
 

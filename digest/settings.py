@@ -216,6 +216,8 @@ TASKS = {
 # Newsletter sending: messages per second across all workers (0: no limit), messages one
 # task claims at once, and how long a claim holds before another worker may take the rows.
 DIGEST_SEND_RATE = env.float("DIGEST_SEND_RATE", default=50)
+# An address for `List-Unsubscribe: <mailto:…>` beside the one-click link; empty: link only.
+DIGEST_UNSUBSCRIBE_MAILTO = env.str("DIGEST_UNSUBSCRIBE_MAILTO", default="")
 DIGEST_SEND_BATCH = env.int("DIGEST_SEND_BATCH", default=50)
 DIGEST_SEND_LEASE_SECONDS = env.int("DIGEST_SEND_LEASE_SECONDS", default=60)
 DIGEST_SEND_WORKERS = env.int("DIGEST_SEND_WORKERS", default=2)
