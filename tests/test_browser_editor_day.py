@@ -188,3 +188,70 @@ def test_pasting_a_url_over_selected_text_makes_a_markdown_link(live_server, pag
     intro.evaluate("e => e.setSelectionRange(0, 4)")
     intro.evaluate(paste, "just words")
     assert page.input_value(INTRO) == "Read the [paper](https://papers.example/1) today."
+
+
+@pytest.fixture
+def long_issue(monkeypatch):
+    """An issue whose saved items are summaries, as on a long issue (IssueAdmin says when)."""
+    from issues.admin.workspace import IssueAdmin
+
+    monkeypatch.setattr(IssueAdmin, "items_in_full_up_to", 0)
+    make_user("editor", staff=True, groups=["Editors"], password=PASSWORD)
+    return make_issue(
+        number=8,
+        published=False,
+        sections=[
+            ("News", "", [("Paper A", "[a](https://a.example)"), ("Paper B", "Body B.")]),
+            ("Tools", "", [("Tool C", "Body C.")]),
+        ],
+    )
+
+
+def test_a_long_issue_opens_items_when_asked_and_saves_only_those(live_server, page, long_issue):
+    from issues.models import Item
+
+    log_in(page, live_server, "editor")
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url) if "/items/" in r.url else None)
+    page.goto(change_url(live_server, long_issue))
+    page.wait_for_load_state("networkidle")
+    assert fetched == []  # nothing fetched until an item is opened
+    body = "[name='sections-0-items-1-body']"
+    assert page.locator(body).count() == 0
+    assert "1.2 Paper B" in page.locator("#sections-0-items-1 .inline_label").inner_text()
+
+    page.locator("#sections-0-items-1 > h3 .fold-toggle").click()
+    page.locator(body).fill("Body B, corrected.")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+    assert Item.objects.get(title="Paper B").body == "Body B, corrected."
+    assert Item.objects.get(title="Paper A").body == "[a](https://a.example)"
+
+    fetched.clear()
+    page.click("button[data-fold-all='expand']")
+    page.locator("[name='sections-1-items-0-body']").wait_for()
+    assert page.input_value("[name='sections-0-items-0-body']") == "[a](https://a.example)"
+    assert len(fetched) == 1  # every item in one request
+
+
+def test_a_local_copy_reopens_the_items_it_holds(live_server, page, long_issue):
+    from issues.models import Item
+
+    log_in(page, live_server, "editor")
+    page.goto(change_url(live_server, long_issue))
+    page.locator("#sections-1-items-0 > h3 .fold-toggle").click()
+    body = "[name='sections-1-items-0-body']"
+    page.locator(body).click()
+    page.keyboard.type(" Typed, never saved.")
+    page.wait_for_function("() => Object.keys(localStorage).some(k => k.startsWith('digest:d'))")
+    page.close(run_before_unload=False)
+
+    again = page.context.new_page()
+    again.goto(change_url(live_server, long_issue))
+    assert again.locator(body).count() == 0  # a summary again
+    again.locator(".draft-offer button.draft-restore").click()
+    again.locator(body).wait_for()
+    assert again.input_value(body) == "Body C. Typed, never saved."
+    again.click("input[name=_continue]")
+    again.wait_for_selector(".messagelist .success")
+    assert Item.objects.get(title="Tool C").body == "Body C. Typed, never saved."
