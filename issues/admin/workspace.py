@@ -1,6 +1,8 @@
 """The editors' workspace: an issue assembled on one page, checked, previewed and published."""
 
 import nested_admin
+from nested_admin.compat import MergeSafeMedia, ensure_merge_safe_media
+from nested_admin.nested import NestedInlineAdminFormset
 import reversion
 from django import forms
 from django.contrib import admin
@@ -66,11 +68,6 @@ class ItemForm(PositionedForm):
     """
 
     TEXT_FIELDS = ("title", "body")
-
-    def as_summary(self):
-        for name in self.TEXT_FIELDS:
-            self.fields.pop(name, None)
-        self.is_summary = True
 
     def _post_clean(self):
         if not self.is_summary:
@@ -172,15 +169,34 @@ class ItemFormSet(PositionedFormSet):
     summaries = False
 
     def _construct_form(self, i, **kwargs):
-        form = super()._construct_form(i, **kwargs)
-        saved = i < self.initial_form_count() and form.instance.pk is not None
-        if self.is_bound:
-            summary = saved and form.add_prefix("title") not in self.data
-        else:
-            summary = saved and self.summaries
-        if summary:
-            form.as_summary()
+        if not self._is_summary(i):
+            return super()._construct_form(i, **kwargs)
+        # A summary is built from a form class with the position alone: no title and body
+        # fields (and their Markdown widgets) copied for each of 300 forms, then dropped.
+        full, self.form = self.form, self.summary_form()
+        try:
+            form = super()._construct_form(i, **kwargs)
+        finally:
+            self.form = full
+        if form.instance.pk is None:  # an id that is not this issue's item: the whole form
+            return super()._construct_form(i, **kwargs)
         return form
+
+    def _is_summary(self, i):
+        if i >= self.initial_form_count():
+            return False
+        if self.is_bound:
+            return self.add_prefix(i) + "-title" not in self.data
+        return self.summaries
+
+    @classmethod
+    def summary_form(cls):
+        if "_summary_form" not in cls.__dict__:
+            cls._summary_form = forms.models.modelform_factory(
+                Item, form=cls.form, fields=["position"], widgets={"position": forms.HiddenInput}
+            )
+            cls._summary_form.is_summary = True
+        return cls._summary_form
 
 
 class ItemInline(nested_admin.NestedStackedInline):
@@ -406,9 +422,25 @@ def _apply_positions(formsets):
             positions_assign(objects=instances)
 
 
+class WorkspaceInlineAdminFormset(NestedInlineAdminFormset):
+    """nested_admin's, without walking every item form for its media (300 of them)."""
+
+    @property
+    def media(self):
+        if self.formset.model is not Item:
+            return super().media
+        # An item form has the empty form's widgets, or fewer (a summary): the same media.
+        return (
+            ensure_merge_safe_media(self.opts.media)
+            + ensure_merge_safe_media(self.formset.empty_form.media)
+            + MergeSafeMedia(js=["nested_admin/dist/nested_admin.min.js"])
+        )
+
+
 @admin.register(Issue)
 class IssueAdmin(nested_admin.NestedModelAdmin):
     form = IssueAdminForm
+    inline_admin_formset_helper_cls = WorkspaceInlineAdminFormset
     change_form_template = "admin/issues/issue/change_form.html"
     list_display = ("number", "title", "status_badge", "published_at", "updated_at", "last_editor")
     list_display_links = ("number", "title")
