@@ -255,3 +255,63 @@ def test_a_local_copy_reopens_the_items_it_holds(live_server, page, long_issue):
     again.click("input[name=_continue]")
     again.wait_for_selector(".messagelist .success")
     assert Item.objects.get(title="Tool C").body == "Body C. Typed, never saved."
+
+
+def test_a_withdrawn_issue_cannot_be_published_by_its_editor(live_server, page):
+    import datetime
+
+    from issues.services.moderation import issue_withdraw
+
+    moderator = make_user("moderator", staff=True, groups=["Moderators"])
+    make_user("editor", staff=True, groups=["Editors"], password=PASSWORD)
+    original = datetime.datetime(2026, 3, 2, 9, 15, 40, 718000, tzinfo=datetime.UTC)
+    issue = make_issue(number=10, published_at=original, sections=[("S", "", [("A", "a")])])
+    issue_withdraw(issue=issue, actor=moderator, reason="Legal request")
+
+    log_in(page, live_server, "editor")
+    page.goto(change_url(live_server, issue))
+    panel = page.locator(".digest-panel")
+    assert "Withdrawn by moderator" in panel.inner_text() and "Legal request" in panel.inner_text()
+    publish = panel.get_by_role("button", name="Publish now")
+    assert publish.is_disabled()
+    why = page.locator("#" + publish.get_attribute("aria-describedby")).inner_text()
+    assert "Only the moderators can release a withdrawn issue" in why
+
+    # Nor by typing a new publication date into the form.
+    page.fill("#id_published_at_0", "2026-11-01")
+    page.fill("#id_published_at_1", "08:00:00")
+    page.click("input[name=_continue]")
+    error = page.locator(".field-published_at .errorlist")
+    assert "only they can release it" in error.inner_text()
+    issue.refresh_from_db()
+    assert issue.published_at == original and issue.status == "withdrawn"
+
+
+@pytest.mark.parametrize("summaries", [False, True], ids=["full forms", "summaries"])
+def test_the_editor_sees_an_item_the_moderators_removed(live_server, page, monkeypatch, summaries):
+    from issues.admin.workspace import IssueAdmin
+    from issues.models import Item
+    from issues.services.moderation import item_unpublish
+
+    if summaries:
+        monkeypatch.setattr(IssueAdmin, "items_in_full_up_to", 0)
+    moderator = make_user("moderator", staff=True, groups=["Moderators"])
+    make_user("editor", staff=True, groups=["Editors"], password=PASSWORD)
+    issue = make_issue(
+        number=11,
+        sections=[("News", "", [("Paper A", "a"), ("Paper B", "Buy [now](https://spam.example)")])],
+    )
+    item_unpublish(item=Item.objects.get(title="Paper B"), actor=moderator, reason="Advertising")
+
+    log_in(page, live_server, "editor")
+    page.goto(change_url(live_server, issue))
+    toc = page.locator(".panel-toc li", has_text="Paper B").last.inner_text()
+    assert "Removed by the moderators (moderator" in toc and "Advertising" in toc
+    assert "Removed" not in page.locator(".panel-toc li", has_text="Paper A").last.inner_text()
+    item = page.locator("#sections-0-items-1")
+    if summaries:
+        assert "Removed by the moderators" in item.locator(".inline_label").inner_text()
+        item.locator(":scope > h3 .fold-toggle").click()
+    note = item.locator(".removed-by-moderators", has_text="Advertising")
+    note.wait_for()
+    assert "moderator" in note.inner_text()
