@@ -315,3 +315,40 @@ def test_the_editor_sees_an_item_the_moderators_removed(live_server, page, monke
     note = item.locator(".removed-by-moderators", has_text="Advertising")
     note.wait_for()
     assert "moderator" in note.inner_text()
+
+
+# A 1×1 PNG, as an editor's screenshot would arrive.
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+DROP = """(field, png) => {
+    const bytes = Uint8Array.from(atob(png), c => c.charCodeAt(0));
+    const data = new DataTransfer();
+    data.items.add(new File([bytes], 'shot.png', {type: 'image/png'}));
+    field.dispatchEvent(new DragEvent('drop', {dataTransfer: data, bubbles: true,
+                                               cancelable: true}));
+}"""
+
+
+def test_a_dropped_image_asks_for_its_alt_text(live_server, page, issue, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    log_in(page, live_server, "editor")
+    page.goto(change_url(live_server, issue))
+    intro = page.locator(INTRO)
+    intro.fill("Look:\n")
+    intro.focus()  # starts the field's markdownx editor
+    page.locator(f"{INTRO}[data-markdownx-init]").wait_for()
+    intro.evaluate("e => e.setSelectionRange(e.value.length, e.value.length)")
+    intro.evaluate(DROP, PNG)
+    dialog = page.locator("dialog.image-alt")
+    dialog.wait_for()
+    assert "What does the image show?" in dialog.inner_text()
+    dialog.locator("input").fill("A chart of [weekly] readers")
+    dialog.locator("button[value=insert]").click()
+    assert dialog.count() == 0
+    value = page.input_value(INTRO)
+    assert value.startswith("Look:\n![A chart of \\[weekly\\] readers](/media/markdownx/"), value
+    assert value.endswith(".png)")
+
+    # "Not now" leaves the image as inserted.
+    intro.evaluate(DROP, PNG)
+    dialog.locator("button[value=skip]").click()
+    assert page.input_value(INTRO).count("![](/media/markdownx/") == 1
