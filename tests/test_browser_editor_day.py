@@ -318,7 +318,10 @@ def test_the_editor_sees_an_item_the_moderators_removed(live_server, page, monke
 
 
 # A 1×1 PNG, as an editor's screenshot would arrive.
-PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5E"
+    "rkJggg=="
+)
 DROP = """(field, png) => {
     const bytes = Uint8Array.from(atob(png), c => c.charCodeAt(0));
     const data = new DataTransfer();
@@ -352,3 +355,37 @@ def test_a_dropped_image_asks_for_its_alt_text(live_server, page, issue, setting
     intro.evaluate(DROP, PNG)
     dialog.locator("button[value=skip]").click()
     assert page.input_value(INTRO).count("![](/media/markdownx/") == 1
+
+
+def test_the_item_being_typed_shows_its_issue_wide_numbers(live_server, page):
+    make_user("editor", staff=True, groups=["Editors"], password=PASSWORD)
+    issue = make_issue(
+        number=15,
+        published=False,
+        sections=[
+            ("News", "", [("Paper A", "[a](https://a.example) [b](https://b.example)"),
+                          ("Paper B", "Body B.")]),
+            ("Tools", "", [("Tool C", "[c](https://c.example)")]),
+        ],
+    )  # fmt: skip
+    log_in(page, live_server, "editor")
+    page.goto(change_url(live_server, issue))
+    refs = page.locator(".panel-refs > li")
+    assert refs.count() == 3
+    body = page.locator("[name='sections-0-items-1-body']")
+    body.click()
+    page.keyboard.press("End")
+    page.keyboard.type(" See [the paper](https://new.example).")
+    shown = page.locator("#sections-0-items-1 .item-published")
+    shown.locator("sup.citation", has_text="3").wait_for()
+    assert "1.2 Paper B" in shown.locator("h4").inner_text()
+    assert "the paper" in shown.inner_text()
+    # The panel's list grew, and the later link moved to [4], without a reload.
+    page.wait_for_function("() => document.querySelectorAll('.panel-refs > li').length === 4")
+    texts = refs.all_inner_texts()
+    assert texts[2].startswith("[3]") and "https://new.example" in texts[2]
+    assert texts[3].startswith("[4]") and "https://c.example" in texts[3]
+    assert "(4)" in page.locator(".panel-references h2").inner_text()
+    assert page.input_value("#id_intro") == ""  # nothing else touched; nothing saved yet
+    issue.refresh_from_db()
+    assert issue.edit_version == 0

@@ -246,3 +246,42 @@ class TestTheItemFormsView:
         answer = editor_client.get(items_url(issue), {"item": f"{paper_b.pk}:sections-0-items-1"})
         note = BeautifulSoup(answer.json()["forms"][str(paper_b.pk)], "html.parser").get_text()
         assert "moderator" in note and "Spam" in note
+
+
+class TestTheItemPreview:
+    def preview_url(self, issue):
+        return reverse("admin:issues_issue_preview_item", args=[issue.pk])
+
+    def test_the_item_comes_with_issue_wide_numbers_and_nothing_is_saved(
+        self, editor_client, issue
+    ):
+        paper_b = Item.objects.get(title="Paper B")
+        answer = editor_client.post(
+            self.preview_url(issue),
+            {"item": paper_b.pk, "title": "Paper B", "body": "See [x](https://x.example)."},
+        ).json()
+        assert answer["number"] == "1.2" and answer["count"] == 2
+        soup = BeautifulSoup(answer["body"], "html.parser")
+        assert soup.select_one("sup.citation").get_text() == "[2]"
+        assert "https://x.example" in answer["references"]
+        assert Item.objects.get(pk=paper_b.pk).body == "Body B."
+
+    def test_csrf_and_permissions_are_checked(self, client, issue):
+        from django.test import Client
+
+        paper_b = Item.objects.get(title="Paper B")
+        data = {"item": paper_b.pk, "title": "T", "body": "B"}
+        strict = Client(enforce_csrf_checks=True)
+        strict.force_login(make_user("editor", staff=True, groups=["Editors"]))
+        assert strict.post(self.preview_url(issue), data).status_code == 403
+        client.force_login(make_user("moderator", staff=True, groups=["Moderators"]))
+        assert client.post(self.preview_url(issue), data).status_code == 403
+        assert client.get(self.preview_url(issue)).status_code == 405
+
+    def test_only_an_item_of_this_issue(self, editor_client, issue):
+        make_issue(number=16, sections=[("Elsewhere", "", [("Theirs", "x")])])
+        theirs = Item.objects.get(title="Theirs")
+        response = editor_client.post(
+            self.preview_url(issue), {"item": theirs.pk, "title": "T", "body": "B"}
+        )
+        assert response.status_code == 400

@@ -1,8 +1,6 @@
 """The editors' workspace: an issue assembled on one page, checked, previewed and published."""
 
 import nested_admin
-from nested_admin.compat import MergeSafeMedia, ensure_merge_safe_media
-from nested_admin.nested import NestedInlineAdminFormset
 import reversion
 from django import forms
 from django.contrib import admin
@@ -14,11 +12,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
+from nested_admin.compat import MergeSafeMedia, ensure_merge_safe_media
+from nested_admin.nested import NestedInlineAdminFormset
 
 from issues.admin.revisions import revision
 from issues.admin.views.exports import ExportView
 from issues.admin.views.history import CompareView, RestoreView, RevisionsView
 from issues.admin.views.items import ItemFormsView
+from issues.admin.views.preview import ItemPreviewView
 from issues.admin.views.publishing import PublishView, ToDraftView
 from issues.admin.views.sharing import ShareView
 from issues.formats.exports import FORMATS
@@ -575,6 +576,7 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
             ("revisions/compare/", CompareView, "compare"),
             ("revisions/<int:version_id>/restore/", RestoreView, "restore"),
             ("items/", ItemFormsView, "items"),
+            ("preview-item/", ItemPreviewView, "preview_item"),
         ]
         own = [
             path(
