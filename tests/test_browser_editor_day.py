@@ -389,3 +389,38 @@ def test_the_item_being_typed_shows_its_issue_wide_numbers(live_server, page):
     assert page.input_value("#id_intro") == ""  # nothing else touched; nothing saved yet
     issue.refresh_from_db()
     assert issue.edit_version == 0
+
+
+def test_summaries_are_dragged_into_a_new_order(live_server, page, long_issue):
+    """Items not opened keep their text when they move; numbers follow the new order. (Moves
+    across sections: tests/test_editor_items.py posts them as nested_admin does.)"""
+    import re
+
+    from issues.models import Item
+
+    def drag(moved, onto):
+        handle = page.locator("h3.djn-drag-handler", has_text=moved)
+        target = page.locator("h3.djn-drag-handler", has_text=onto)
+        target.evaluate("e => e.scrollIntoView({block: 'center'})")
+        start, end = handle.bounding_box(), target.bounding_box()
+        x, y = start["x"] + 30, start["y"] + start["height"] / 2
+        page.mouse.move(x, y)
+        page.mouse.down()
+        for step in range(1, 21):
+            page.mouse.move(x, y + (end["y"] - 10 - y) * step / 20)
+            page.wait_for_timeout(20)
+        page.mouse.up()
+
+    log_in(page, live_server, "editor")
+    page.goto(change_url(live_server, long_issue))
+    drag("Paper B", "Paper A")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+    toc = page.locator(".panel-toc").inner_text()
+    assert re.search(r"1\.1\s+Paper B.*1\.2\s+Paper A.*2\.1\s+Tool C", toc, re.S), toc
+    bodies = {item.title: item.body for item in Item.objects.all()}
+    assert bodies == {
+        "Paper A": "[a](https://a.example)",
+        "Paper B": "Body B.",
+        "Tool C": "Body C.",
+    }
