@@ -486,7 +486,7 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if request.method == "POST":
             request.POST = PostedData.of(request.POST)
-        with revision(request, _("Saved in the admin")):
+        with revision(request, _("Saved in the admin"), manually=True):
             extra_context = {**(extra_context or {}), **self._workspace(request, object_id)}
             return super().changeform_view(request, object_id, form_url, extra_context)
 
