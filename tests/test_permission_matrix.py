@@ -124,6 +124,10 @@ def expected(route, role):
             403 if role == "moderator" else 200,
             role == "moderator",
         ),
+        # An item's form, fetched when it is opened: GET only, for those who may change issues.
+        "admin/issues/issue/<path:object_id>/items/": (403 if role == "moderator" else 200, True),
+        # The item being typed, rendered with the issue: POST only, nothing saved.
+        "admin/issues/issue/<path:object_id>/preview-item/": (405, role == "moderator"),
         "admin/issues/report/unpublish/": (405, role == "editor"),
         "admin/issues/report/republish/": (405, role == "editor"),
         "admin/issues/report/dismiss/": (405, role == "editor"),

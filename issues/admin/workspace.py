@@ -5,16 +5,21 @@ import reversion
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
+from nested_admin.compat import MergeSafeMedia, ensure_merge_safe_media
+from nested_admin.nested import NestedInlineAdminFormset
 
 from issues.admin.revisions import revision
 from issues.admin.views.exports import ExportView
 from issues.admin.views.history import CompareView, RestoreView, RevisionsView
+from issues.admin.views.items import ItemFormsView
+from issues.admin.views.preview import ItemPreviewView
 from issues.admin.views.publishing import PublishView, ToDraftView
 from issues.admin.views.sharing import ShareView
 from issues.formats.exports import FORMATS
@@ -40,6 +45,8 @@ MARKDOWN_WIDGETS = {MarkdownxField: {"widget": LazyMarkdownxWidget(attrs={"rows"
 class PositionedForm(forms.ModelForm):
     """Sections and items: positions are renumbered on save, so a clash is not an error."""
 
+    is_summary = False
+
     class Meta:
         # Editors order by dragging; the position follows from where they drop.
         widgets = {"position": forms.HiddenInput}
@@ -48,15 +55,156 @@ class PositionedForm(forms.ModelForm):
         pass
 
 
+class ItemForm(PositionedForm):
+    """An item's form, whole or as a summary: its place only (id, section, position).
+
+    Why summaries, and why this design (issue 13, 300 items): rendering 300 item forms is what
+    made the change page take seconds. An item the editor has not opened is shown as a summary
+    and posts only where it stands; its text stays in the database. So the one rule is: a saved
+    item's title and body are bound only when the page posted them (the item was opened, its
+    fields fetched from `ItemFormsView`). A summary cannot lose text (it writes none), moves and
+    deletions still go through the one formset and the one save, and the conflict refusal is
+    unchanged (the issue's edit version is checked before anything is saved). Per-item
+    endpoints would have split one save into many, each needing its own version check.
+    """
+
+    TEXT_FIELDS = ("title", "body")
+
+    def _post_clean(self):
+        if not self.is_summary:
+            super()._post_clean()
+            return
+        # Only its place was posted: its text is the saved one, there is nothing to check.
+        self.instance = forms.models.construct_instance(self, self.instance, ["position"])
+
+
+class LoadedRowField(forms.ModelChoiceField):
+    """The primary key of a row its formset already loaded: one query per formset, not per form."""
+
+    def __init__(self, *, formset, **kwargs):
+        self.formset = formset
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            row = self.formset._existing_object(int(value))
+        except (TypeError, ValueError):
+            row = None
+        if row is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return row
+
+
 class PositionedFormSet(nested_admin.NestedInlineFormSet):
+    """Sections or items of one issue; a save writes only the rows that changed.
+
+    Positions are the admin's to number (`_park_positions`, `_apply_positions`), so a form
+    whose row did not change, and did not move to another parent, is not written at all."""
+
     def validate_unique(self):
         pass
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.is_bound:
+            # Rows are found by the posted ids: only this issue's, never another issue's.
+            if self.model is Item:
+                queryset = queryset.filter(section__issue_id=self.instance.issue_id)
+            else:
+                queryset = queryset.filter(issue_id=self.instance.pk)
+        return queryset
+
+    def _existing_object(self, pk):
+        row = super()._existing_object(pk)
+        if row is not None and not hasattr(row, "loaded_parent"):
+            # Before the formset points the row at its own parent: was it moved here?
+            row.loaded_parent = getattr(row, self.fk.attname)
+        return row
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        name = self._pk_field.name
+        if form.is_bound and isinstance(form.fields.get(name), forms.ModelChoiceField):
+            field = form.fields[name]
+            form.fields[name] = LoadedRowField(
+                formset=self,
+                queryset=field.queryset,
+                initial=field.initial,
+                required=False,
+                widget=field.widget,
+            )
+
+    renumbering = True
+
+    def process_forms_pre_save(self, forms):
+        """When rows move, distinct positions for the rows written now (the others are parked),
+        without touching the posted data; the final 1..n comes from `_apply_positions`. When
+        nothing moves, rows keep their positions.
+
+        nested_admin rewrote every posted position here, which made every form "changed" and
+        every row written."""
+        if self.renumbering:
+            for rank, form in enumerate(forms):
+                form.instance.position = rank
+        return forms
+
+    def get_saved_instance_for_form(self, form, commit, form_instances=None):
+        row = form.instance
+        unchanged = (
+            form._is_initial
+            and row.pk is not None
+            and not self._should_delete_form(form)
+            and not form.has_changed()
+            and getattr(row, "loaded_parent", None) == getattr(row, self.fk.attname)
+        )
+        if unchanged:
+            return None
+        return super().get_saved_instance_for_form(form, commit, form_instances)
+
+
+class ItemFormSet(PositionedFormSet):
+    """Items: saved ones as summaries when the page is long (see ItemForm), whole otherwise."""
+
+    summaries = False
+
+    def _construct_form(self, i, **kwargs):
+        if not self._is_summary(i):
+            return super()._construct_form(i, **kwargs)
+        # A summary is built from a form class with the position alone: no title and body
+        # fields (and their Markdown widgets) copied for each of 300 forms, then dropped.
+        full, self.form = self.form, self.summary_form()
+        try:
+            form = super()._construct_form(i, **kwargs)
+        finally:
+            self.form = full
+        if form.instance.pk is None:  # an id that is not this issue's item: the whole form
+            return super()._construct_form(i, **kwargs)
+        return form
+
+    def _is_summary(self, i):
+        if i >= self.initial_form_count():
+            return False
+        if self.is_bound:
+            return self.add_prefix(i) + "-title" not in self.data
+        return self.summaries
+
+    @classmethod
+    def summary_form(cls):
+        if "_summary_form" not in cls.__dict__:
+            cls._summary_form = forms.models.modelform_factory(
+                Item, form=cls.form, fields=["position"], widgets={"position": forms.HiddenInput}
+            )
+            cls._summary_form.is_summary = True
+        return cls._summary_form
 
 
 class ItemInline(nested_admin.NestedStackedInline):
     model = Item
-    form = PositionedForm
-    formset = PositionedFormSet
+    form = ItemForm
+    formset = ItemFormSet
+    template = "admin/issues/issue/item_inline.html"
     extra = 0
     fields = ("position", "moderation", "title", "body")
     readonly_fields = ("moderation",)
@@ -65,6 +213,11 @@ class ItemInline(nested_admin.NestedStackedInline):
 
     def get_queryset(self, request):
         return items_with_removers(super().get_queryset(request))
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.summaries = getattr(request, "item_summaries", False)
+        return formset
 
     @admin.display(description=_("moderation"))
     def moderation(self, item):
@@ -183,6 +336,24 @@ class IssueAdminForm(forms.ModelForm):
             )
 
 
+class PostedData(QueryDict):
+    """The posted form, copied cheaply: nested_admin gives each nested formset its own copy
+    (21 deep copies of every posted field on the 300-item issue); the values are immutable
+    strings, so copying the lists is a full copy."""
+
+    @classmethod
+    def of(cls, posted):
+        data = cls(mutable=True, encoding=posted.encoding)
+        dict.update(data, {key: list(values) for key, values in dict.items(posted)})
+        data._mutable = False
+        return data
+
+    def copy(self):
+        copied = QueryDict(mutable=True, encoding=self.encoding)
+        dict.update(copied, {key: list(values) for key, values in dict.items(self)})
+        return copied
+
+
 def _positioned(formsets):
     return [formset for formset in formsets if formset.model in (Section, Item)]
 
@@ -196,11 +367,36 @@ def _formsets_changed(formsets):
     )
 
 
-def _park_positions(formsets):
-    """Before saving: move existing rows out of the way, and drop the items of deleted sections."""
+def _positions_move(formsets):
+    """Whether this save adds, deletes or moves a section or an item; if not, no position is
+    written at all (a save of one changed field on a 300-item issue writes one row)."""
     for formset in _positioned(formsets):
-        pks = [form.instance.pk for form in formset.forms if form.instance.pk]
-        positions_park(queryset=formset.model.objects.filter(pk__in=pks))
+        for index, form in enumerate(formset.forms):
+            row = form.instance
+            new = row.pk is None or index >= formset.initial_form_count()
+            if formset._should_delete_form(form):
+                if not new:
+                    return True
+            elif new:
+                if form.has_changed():
+                    return True
+            elif "position" in form.changed_data or getattr(row, "loaded_parent", None) != (
+                getattr(row, formset.fk.attname)
+            ):
+                return True
+    return False
+
+
+def _park_positions(issue):
+    """Before saving moves: the issue's rows out of the way (rows not posted too, so that no
+    position written next can clash with them)."""
+    positions_park(queryset=Section.objects.filter(issue=issue))
+    positions_park(queryset=Item.objects.filter(section__issue=issue))
+
+
+def _delete_items_of_deleted_sections(formsets):
+    """A deleted section's items go with it, whatever their own forms said."""
+    for formset in _positioned(formsets):
         for form in formset.forms:
             if formset._should_delete_form(form):
                 for child in getattr(form, "nested_formsets", []):
@@ -227,9 +423,25 @@ def _apply_positions(formsets):
             positions_assign(objects=instances)
 
 
+class WorkspaceInlineAdminFormset(NestedInlineAdminFormset):
+    """nested_admin's, without walking every item form for its media (300 of them)."""
+
+    @property
+    def media(self):
+        if self.formset.model is not Item:
+            return super().media
+        # An item form has the empty form's widgets, or fewer (a summary): the same media.
+        return (
+            ensure_merge_safe_media(self.opts.media)
+            + ensure_merge_safe_media(self.formset.empty_form.media)
+            + MergeSafeMedia(js=["nested_admin/dist/nested_admin.min.js"])
+        )
+
+
 @admin.register(Issue)
 class IssueAdmin(nested_admin.NestedModelAdmin):
     form = IssueAdminForm
+    inline_admin_formset_helper_cls = WorkspaceInlineAdminFormset
     change_form_template = "admin/issues/issue/change_form.html"
     list_display = ("number", "title", "status_badge", "published_at", "updated_at", "last_editor")
     list_display_links = ("number", "title")
@@ -239,6 +451,9 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
     ordering = ("-number",)
     inlines = (SectionInline,)
     formfield_overrides = MARKDOWN_WIDGETS
+    # Up to this many items, every item's form is on the page; past it, items are summaries
+    # whose form is fetched when opened (ItemForm says why).
+    items_in_full_up_to = 40
     fieldsets = (
         (None, {"fields": ("number", "title", "language", "intro", "loaded_version")}),
         (
@@ -269,7 +484,9 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
         return ("published_at",)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        with revision(request, _("Saved in the admin")):
+        if request.method == "POST":
+            request.POST = PostedData.of(request.POST)
+        with revision(request, _("Saved in the admin"), manually=True):
             extra_context = {**(extra_context or {}), **self._workspace(request, object_id)}
             return super().changeform_view(request, object_id, form_url, extra_context)
 
@@ -281,6 +498,10 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
         if issue is None or not self.has_view_permission(request, issue):
             return {}
         panel = issue_panel(issue=issue)
+        # Summaries need their form fetched on opening, which needs the change permission.
+        can_change = self.has_change_permission(request, issue)
+        items = sum(len(section.items) for section in panel.sections)
+        request.item_summaries = can_change and items > self.items_in_full_up_to
         removals = item_removals(issue=issue)
         notes = {
             pk: removal_note(
@@ -298,7 +519,7 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
                 for section in panel.sections
             ],
             "withdrawal": issue_withdrawal(issue=issue),
-            "can_change": self.has_change_permission(request, issue),
+            "can_change": can_change,
             "checks": panel.checks,
             "has_blockers": panel.has_blockers,
             "export_formats": FORMATS,
@@ -327,9 +548,15 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
             issue.last_edited_by = request.user
             issue.edit_version += 1
             issue.save()
-        _park_positions(formsets)
+        moves = _positions_move(formsets)
+        for formset in _positioned(formsets):
+            formset.renumbering = moves
+        if moves:
+            _park_positions(form.instance)
+        _delete_items_of_deleted_sections(formsets)
         super().save_related(request, form, formsets, change)
-        _apply_positions(formsets)
+        if moves:
+            _apply_positions(formsets)
         issue = form.instance
         positions_renumber(issue=issue)
         rendered = issue_render(issue=issue)
@@ -348,6 +575,8 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
             ("revisions/", RevisionsView, "revisions"),
             ("revisions/compare/", CompareView, "compare"),
             ("revisions/<int:version_id>/restore/", RestoreView, "restore"),
+            ("items/", ItemFormsView, "items"),
+            ("preview-item/", ItemPreviewView, "preview_item"),
         ]
         own = [
             path(

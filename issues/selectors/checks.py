@@ -11,7 +11,6 @@ from issues.models import Citation, Issue, Section
 from issues.selectors.issues import issue_article
 from issues.text.article import RenderedIssue
 from issues.text.citations import NumberedReference
-from issues.text.markdown import link_targets
 
 TRACKING_PREFIXES = ("utm_",)
 TRACKING_PARAMETERS = {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid"}
@@ -42,17 +41,19 @@ class Check:
         return self.level == "blocker"
 
 
-def _places(issue: Issue, sections: list[Section]) -> Iterator[tuple[str, str]]:
-    """Every Markdown text of the issue with a name editors recognise, in reading order."""
-    yield _("the issue title"), issue.title
-    yield _("the intro"), issue.intro
-    for section_number, section in enumerate(sections, start=1):
-        yield _("section %(n)s title") % {"n": section_number}, section.title
-        yield _("section %(n)s text") % {"n": section_number}, section.text
-        for item_number, item in enumerate(section.items.all(), start=1):
-            number = f"{section_number}.{item_number}"
-            yield _("item %(n)s title") % {"n": number}, item.title
-            yield _("item %(n)s body") % {"n": number}, item.body
+def _places(rendered: RenderedIssue) -> Iterator[tuple[str, list[str]]]:
+    """The link targets of every Markdown text of the issue, each named as editors know it.
+
+    Read from the rendered issue's fragments: each text is parsed once per save, not once to
+    render and again to check (the links checked are those the published page has)."""
+    yield _("the issue title"), rendered.title.targets
+    yield _("the intro"), rendered.intro.targets
+    for section in rendered.sections:
+        yield _("section %(n)s title") % {"n": section.number}, section.title.targets
+        yield _("section %(n)s text") % {"n": section.number}, section.text.targets
+        for item in section.items:
+            yield _("item %(n)s title") % {"n": item.number}, item.title.targets
+            yield _("item %(n)s body") % {"n": item.number}, item.body.targets
 
 
 def _url_checks(ref: NumberedReference) -> Iterator[Check]:
@@ -115,8 +116,8 @@ def _shared_text_checks(references: list[NumberedReference]) -> Iterator[Check]:
 def issue_checks(*, issue: Issue, sections: list[Section], rendered: RenderedIssue) -> list[Check]:
     """Problems an editor should see before publishing, blockers first."""
     checks = []
-    for place, text in _places(issue, sections):
-        for target in link_targets(text):
+    for place, targets in _places(rendered):
+        for target in targets:
             scheme = urlsplit(target).scheme.lower()
             if scheme not in ALLOWED_LINK_SCHEMES or (scheme != "mailto" and "//" not in target):
                 checks.append(

@@ -46,6 +46,19 @@ def issue_render(*, issue: Issue) -> RenderedIssue:
 
 
 def _citations_refresh(*, issue: Issue, references: list[NumberedReference]) -> None:
+    wanted: dict[str, tuple[int, str, int]] = {}
+    for ref in references:
+        wanted.setdefault(
+            reference_key(ref), (ref.number, ref.text[:URL_MAX_LENGTH], len(ref.anchors))
+        )
+    stored = {
+        key: (number, text, count)
+        for key, number, text, count in Citation.objects.filter(issue=issue).values_list(
+            "reference__normalized_url", "number", "text", "count"
+        )
+    }
+    if stored == wanted:
+        return  # most saves change no link: one read instead of rewriting every citation
     Reference.objects.bulk_create(
         [
             Reference(url=ref.url[:URL_MAX_LENGTH], normalized_url=reference_key(ref))

@@ -26,6 +26,12 @@
       start(event.target.closest(".markdownx-lazy"));
     }
   });
+  // An image dragged over a field not started yet: start it, so that markdownx takes the drop.
+  document.addEventListener("dragenter", function (event) {
+    if (event.target.matches && event.target.matches(".markdownx-lazy textarea")) {
+      start(event.target.closest(".markdownx-lazy"));
+    }
+  });
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest(".markdownx-show");
     if (button) {

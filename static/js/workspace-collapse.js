@@ -1,6 +1,10 @@
 // A long issue stays workable: each saved section and item folds to its header (remembered in
 // this browser, per issue and per section or item), "Collapse all" / "Expand all" fold them at
 // once, and the panel's contents open and jump to the section or item clicked.
+// On a long issue the server sends items as summaries (number, title, state, where they stand):
+// opening one fetches its fields (issues/admin/views/items.py) into the box, under the name
+// the box has now (boxes are renamed as they are dragged). `window.digestItems.open(boxes)`
+// does it for other scripts (restoring a local copy opens the items it holds).
 (function () {
   "use strict";
   var workspace = document.querySelector(".digest-workspace[data-draft-key]");
@@ -48,7 +52,78 @@
     }
   }
 
-  function fold(box, collapsed) {
+  var versionField = form.querySelector("input[name=loaded_version]");
+
+  function isSummary(box) {
+    var summary = box.querySelector(":scope > .item-summary");
+    return Boolean(summary && !summary.dataset.loaded);
+  }
+
+  // Fetch the fields of these summaries, at most 100 a request (the address stays short).
+  function open(list) {
+    var waiting = list.filter(isSummary);
+    var requests = [];
+    for (var start = 0; start < waiting.length; start += 100) {
+      requests.push(openSome(waiting.slice(start, start + 100)));
+    }
+    return Promise.all(requests);
+  }
+
+  function openSome(list) {
+    var query = list
+      .map(function (box) {
+        var summary = box.querySelector(":scope > .item-summary");
+        return "item=" + encodeURIComponent(summary.dataset.itemPk + ":" + box.id);
+      })
+      .join("&");
+    return fetch(workspace.dataset.itemsUrl + "?" + query, {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error(response.status);
+        }
+        return response.json();
+      })
+      .then(function (answer) {
+        list.forEach(function (box) {
+          var summary = box.querySelector(":scope > .item-summary");
+          var html = answer.forms[summary.dataset.itemPk];
+          if (html === undefined || summary.dataset.loaded) {
+            return;
+          }
+          var fields = summary.querySelector(".item-fields");
+          // Named as the box is named now, whatever it was called when the page loaded.
+          fields.innerHTML = html;
+          summary.dataset.loaded = "true";
+          if (versionField && String(answer.version) !== versionField.value) {
+            var note = document.createElement("p");
+            note.className = "errornote item-newer";
+            note.textContent = workspace.dataset.itemNewer;
+            fields.prepend(note);
+          }
+        });
+      })
+      .catch(function () {
+        list.forEach(function (box) {
+          var fields = box.querySelector(":scope > .item-summary .item-fields");
+          if (fields && !fields.querySelector(".item-failed")) {
+            var note = document.createElement("p");
+            note.className = "errornote item-failed";
+            note.textContent = workspace.dataset.itemFailed;
+            fields.appendChild(note);
+          }
+        });
+      });
+  }
+
+  window.digestItems = { open: open };
+
+  function fold(box, collapsed, opened) {
+    if (!collapsed && !opened && isSummary(box)) {
+      open([box]);
+    }
     box.classList.toggle("is-collapsed", collapsed);
     var toggle = box.querySelector(":scope > h3 .fold-toggle");
     if (toggle) {
@@ -75,17 +150,21 @@
       fold(box, !box.classList.contains("is-collapsed"));
       store();
     });
-    fold(box, remembered.indexOf(rowKey(box)) !== -1);
+    // A summary starts folded: its fields are fetched when it is opened.
+    fold(box, isSummary(box) || remembered.indexOf(rowKey(box)) !== -1);
   });
 
   document.addEventListener("click", function (event) {
     var all = event.target.closest && event.target.closest("[data-fold-all]");
     if (all) {
       var collapsed = all.dataset.foldAll === "collapse";
+      if (!collapsed) {
+        open(boxes()); // the summaries' fields in a few requests, not one per item
+      }
       boxes().forEach(function (box) {
         // Collapsing all folds the items and keeps sections open, so their items stay listed.
         if (!collapsed || box.id.indexOf("-items-") !== -1) {
-          fold(box, collapsed);
+          fold(box, collapsed, true);
         }
       });
       store();
@@ -95,12 +174,21 @@
     if (link) {
       var target = document.getElementById(link.hash.slice(1));
       // Open the target and the section around it before the browser jumps there.
+      var opening = [];
       for (var box = target; box; box = box.parentElement && box.parentElement.closest(".djn-inline-form")) {
+        if (isSummary(box)) {
+          opening.push(box);
+        }
         if (box.classList.contains("is-collapsed")) {
           fold(box, false);
         }
       }
       store();
+      if (opening.length && target) {
+        open(opening).then(function () {
+          target.scrollIntoView();
+        });
+      }
     }
   });
 })();

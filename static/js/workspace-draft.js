@@ -35,10 +35,17 @@
     return (value || "").replace(/\r\n/g, "\n");
   }
 
-  function snapshot() {
+  // After a refused save the form holds unsaved text from the start: keep all of it. Otherwise
+  // keep what differs from what the server sent (an item opened and left as it was is not a
+  // change, and its box may be a summary again next time).
+  var refused = Boolean(document.querySelector(".errornote, .errorlist"));
+
+  function snapshot(all) {
     var values = {};
     fields().forEach(function (field) {
-      values[field.name] = normal(field.value);
+      if (all || refused || normal(field.value) !== normal(field.defaultValue)) {
+        values[field.name] = normal(field.value);
+      }
     });
     return values;
   }
@@ -85,10 +92,30 @@
     }
   }
 
+  // The item boxes (summaries not opened yet) a copy's fields belong to.
+  function closedBoxes(copy) {
+    return Object.keys(copy.values)
+      .filter(function (name) {
+        return !form.elements.namedItem(name);
+      })
+      .map(function (name) {
+        return document.getElementById(name.replace(/-[a-z_]+$/, ""));
+      })
+      .filter(function (box) {
+        return box && box.querySelector(":scope > .item-summary");
+      });
+  }
+
   function differs(copy) {
-    var current = snapshot();
+    var current = snapshot(true);
+    var closed = closedBoxes(copy).map(function (box) {
+      return box.id;
+    });
     return Object.keys(copy.values).some(function (name) {
-      return name in current && current[name] !== copy.values[name];
+      if (name in current) {
+        return current[name] !== copy.values[name];
+      }
+      return closed.indexOf(name.replace(/-[a-z_]+$/, "")) !== -1;
     });
   }
 
@@ -100,6 +127,21 @@
   }
 
   function restore(copy) {
+    var closed = closedBoxes(copy);
+    if (closed.length && window.digestItems) {
+      // Open the items the copy holds text for, then put the text in.
+      window.digestItems.open(closed).then(function () {
+        closed.forEach(function (box) {
+          box.classList.remove("is-collapsed");
+        });
+        put(copy);
+      });
+      return;
+    }
+    put(copy);
+  }
+
+  function put(copy) {
     fields().forEach(function (field) {
       if (Object.prototype.hasOwnProperty.call(copy.values, field.name)) {
         field.value = copy.values[field.name];
@@ -154,7 +196,7 @@
     }
   }
   // A refused save brings the text back in the form: it is still unsaved.
-  dirty = Boolean(document.querySelector(".errornote, .errorlist"));
+  dirty = refused;
 
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
