@@ -83,7 +83,7 @@ queries = json.loads(%(queries)r)
 client = Client()
 out = {}
 for query in queries:
-    hits = len(search(query)[1])
+    hits = search(query).count
     assert client.get("/search/", {"q": query}).status_code == 200  # warm
     samples = []
     for _ in range(%(rounds)d):
