@@ -133,7 +133,9 @@ def search_sql(
     SQLite). Each kind ranks its newest `candidates` matches and keeps the best
     `per_kind`; the page is cut from the three lists merged, and only its rows are joined to
     their titles, their anchors' numbers and (full text) their ts_headline. The first row always
-    exists and carries the totals; an empty page has NULL in its other columns.
+    exists and carries the totals; an empty page has NULL in its other columns. It replaces three
+    ORM querysets that built up to 600 hits in Python for a page of 20 (bench/RESULTS.md,
+    Search, has the figures before and after).
 
     The newest matches: PostgreSQL's planner reads a common word's backwards along the primary
     key, stopping at `candidates`, and a rare word's from the indexes. That choice rests on its
