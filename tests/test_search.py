@@ -293,6 +293,20 @@ class TestFullText:
         assert _links(client, "训练模") == ["/issues/2/#item-1-1"]
         assert _links(client, "练预") == []
 
+    def test_the_longest_chinese_field_is_stored_and_found(self, client):
+        """200,000 characters of Chinese (MAX_FIELD_CHARS) would make a vector past PostgreSQL's
+        1 MB: the pairs of the first 20,000 characters are stored (migration 0010)."""
+        import random
+
+        from issues.text.limits import MAX_FIELD_CHARS
+
+        rng = random.Random(14)
+        body = "罕见词" + "".join(
+            chr(0x4E00 + rng.randrange(3000)) for _ in range(MAX_FIELD_CHARS - 3)
+        )
+        make_issue(number=8, sections=[("S", "", [("长文", body)])])
+        assert _links(client, "罕见词") == ["/issues/8/#item-1-1"]
+
     def test_a_fragment_is_searched_only_when_full_text_finds_nothing(self, client, issues):
         """`transfo` is no word: full text finds nothing, so the substring match runs. The
         word `reformer` is found by full text, and the substring match is not run (it would

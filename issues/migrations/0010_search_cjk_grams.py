@@ -28,8 +28,14 @@ CONFIG = "english"
 # Han (with the compatibility ideographs), kana, Hangul: issues.selectors.search.UNSPLIT.
 SCRIPTS = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 
-# digest_cjk_grams: the runs of such characters, spaces between; then every character, every
-# pair from each run's first character and every pair from its second, as distinct lexemes.
+# A tsvector holds at most 1 MB: 200,000 characters of Chinese (issues.text.limits'
+# MAX_FIELD_CHARS) make up to 200,000 distinct pairs, 1.2 MB. The first 20,000 characters of
+# such runs in a field are indexed (about 220 kB at most); a word only past them is not found.
+MAX_GRAM_CHARS = 20_000
+
+# digest_cjk_grams: the runs of such characters (the first MAX_GRAM_CHARS), spaces between;
+# then every character, every pair from each run's first character and every pair from its
+# second, as distinct lexemes.
 # digest_search_vector: the English vector of the text with each run set apart by spaces
 # (weight A for the title, B for the text), and the runs' characters and pairs.
 FUNCTIONS = [
@@ -41,7 +47,8 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
     regexp_replace(runs, '(\S\S)', '\1 ', 'g') || ' ' ||
     regexp_replace(regexp_replace(runs, '(^| )\S', '\1', 'g'), '(\S\S)', '\1 ', 'g'),
     ' '), ''))
-  FROM (SELECT regexp_replace(content, '[^{SCRIPTS}]+', ' ', 'g') AS runs) AS r
+  FROM (SELECT left(regexp_replace(content, '[^{SCRIPTS}]+', ' ', 'g'), {MAX_GRAM_CHARS}) AS runs)
+    AS r
 $$""",
     rf"""
 CREATE OR REPLACE FUNCTION digest_search_vector(title text, content text) RETURNS tsvector
