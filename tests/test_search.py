@@ -335,4 +335,5 @@ class TestFullText:
         monkeypatch.setattr(search_module, "search_sql", lambda *a, **k: "SELECT pg_sleep(1)")
         response = client.get("/search/", {"q": "reformer"})
         assert response.status_code == 503
-        assert "took too long" in BeautifulSoup(response.content, "html.parser").get_text()
+        text = BeautifulSoup(response.content, "html.parser").get_text()
+        assert "Searching for “reformer” took too long" in text

@@ -243,7 +243,7 @@ def _run(
             rows = cursor.fetchall()
     except OperationalError as error:
         if getattr(error.__cause__, "sqlstate", None) == "57014":  # query_canceled
-            raise SearchTooCostly(words or " ".join(runs)) from error
+            raise SearchTooCostly() from error
         raise
     total, most = rows[0][0], rows[0][1] or 0
     return total, most, [row[2:] for row in rows if row[2] is not None]

@@ -13,7 +13,7 @@ from django.views.i18n import set_language
 
 from issues.models import Issue
 from issues.selectors.issues import issue_article, issue_body_html, issue_for_page
-from issues.selectors.search import SearchTooCostly
+from issues.selectors.search import SearchTooCostly, clean_query
 from issues.selectors.search import search as search_page
 from issues.services.issues import issue_render
 from issues.services.moderation import ReportLimitReached, client_hash, report_create
@@ -190,8 +190,8 @@ def search(request):
         raise Http404("The search has no such page.")
     try:
         page = search_page(raw_query, page=int(number), per_page=SEARCH_PAGE_SIZE)
-    except SearchTooCostly as error:
-        context = {"query": str(error), "raw_query": raw_query, "too_costly": True}
+    except SearchTooCostly:
+        context = {"query": clean_query(raw_query), "raw_query": raw_query, "too_costly": True}
         return render(request, "issues/search.html", context, status=503)
     if page.number > 1 and not page.hits:
         raise Http404("The search has no such page.")
