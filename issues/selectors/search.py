@@ -1,10 +1,10 @@
-"""Search over published issues, sections and items.
+"""Search over published issues, sections and items, a page at a time.
 
-PostgreSQL: full-text search (ranked, snippets from ts_headline), or'd with a substring match,
-because its parser does not split Chinese into words. Each table keeps its document vector in a
-generated column, `search_document`, with a GIN index, and the substring match has trigram
-indexes (migration 0008): nothing is computed per row to find matches. Elsewhere (SQLite): the
-substring match alone. Snippets are escaped here; only our own <mark> tags survive.
+PostgreSQL: full-text search (ranked, snippets from ts_headline) over a stored vector with a GIN
+index (migration 0008), which also holds the characters and pairs of Chinese, Japanese and
+Korean text (0010); the substring match (trigram indexes) only when that finds nothing. SQLite:
+the substring match alone. The SQL is issues.selectors.sql.search_sql: one statement a page.
+Snippets are escaped here; only our own <mark> tags survive.
 """
 
 import re
@@ -28,23 +28,23 @@ MAX_CANDIDATES_PER_KIND = 1000
 # Queries whose matches PostgreSQL's planner cannot estimate (search_sql's `bounded`) read at
 # most this many of the newest rows of each kind backwards; older matches come from the indexes.
 BOUNDED_WINDOW = 5000
-# A search the indexes cannot narrow (a rare one- or two-character Chinese word has no trigram)
-# reads the whole table: past this, PostgreSQL cancels it and the reader is told so (503).
+# A search the indexes cannot narrow (several fragments, each common, never together) may read
+# the whole table: past this, PostgreSQL cancels it and the reader is told so (503).
 SEARCH_TIMEOUT_MS = 1500
 SNIPPET_CHARS = 90
 # ts_headline's markers: characters no text of ours contains, swapped for <mark> after escaping.
 START, STOP = "\x02", "\x03"
-CONFIG = "english"  # as written in issues.selectors.sql.search_sql and migration 0008
+CONFIG = "english"  # as written in issues.selectors.sql.search_sql and migrations 0008, 0010
 PAGE_SIZE = 20
 KINDS = ("issue", "section", "item")  # as numbered in search_sql
-# Scripts PostgreSQL's parser does not split into words: Han, kana, Hangul.
-# As in migration 0010.
+# Runs of the scripts PostgreSQL's parser does not split into words: Han, kana, Hangul (as in
+# migration 0010).
 UNSPLIT = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
 
 
 @dataclass
 class Hit:
-    """One match: where it is, what it is called, and (search_snippets) its terms in context."""
+    """One match: where it is, what it is called, and its terms in context."""
 
     issue_number: int
     issue_title: str
