@@ -93,10 +93,12 @@ bench-editor: install
 	$(PY) bench/editor.py
 
 # Readers, reports and an editor at once against gunicorn on PostgreSQL (DATABASE_URL, or a
-# throwaway cluster when run as root); fails on any 5xx or any lost report or save.
+# throwaway cluster when run as root); fails on any 5xx or any lost report or save. Then the
+# same with mail to a server that accepts and never answers, and a task worker running.
 # LOADTEST_DURATION=seconds (default 60); LOADTEST_FAULT=1 restarts PostgreSQL mid-run (root).
 loadtest: install
 	$(PY) tests/support/loadtest.py
+	$(PY) tests/support/loadtest.py --slow-mail
 
 # Mutation testing of issues/text/ against its fast tests (mutmut; configured in pyproject.toml).
 # Prints the kill rate; `$(VENV)/bin/mutmut results` lists the survivors, `mutmut show NAME` one.

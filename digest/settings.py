@@ -254,8 +254,9 @@ AXES_COOLOFF_TIME = env.float("DIGEST_LOGIN_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
-# The client address as our proxy saw it (issues.web.client), not the proxy's.
-AXES_CLIENT_IP_CALLABLE = "issues.web.client.client_address"
+# The client address as our proxy saw it (issues.web.client), not the proxy's; an IPv6 client
+# by its /64, as the report limit counts it.
+AXES_CLIENT_IP_CALLABLE = "issues.web.client.login_client_address"
 
 # After a login whose `next=` was refused (another site, a bad URL): the admin, never Django's
 # default /accounts/profile/, which does not exist here.

@@ -39,6 +39,18 @@ def test_mixed_load_serves_everything_and_loses_nothing(tmp_path):
     assert not any(sample.status >= 500 for sample in result.samples)
 
 
+def test_a_silent_mail_server_holds_no_reader(tmp_path):
+    """Mail to a server that accepts and never answers, a task worker beside gunicorn: every
+    report is stored, its notification waits in the worker, and readers are served."""
+    with fresh_database(require_postgres()) as database:
+        result = load_run(
+            database_url=database, workdir=tmp_path, duration=DURATION, slow_mail=True
+        )
+    assert_kept_promises(result)
+    assert not any(sample.status >= 500 for sample in result.samples)
+    assert sum(result.stored["mail_tasks"].values()) >= 1
+
+
 def test_postgres_restart_under_load_gives_503s_then_full_service(tmp_path):
     require_postgres()
     reason = ThrowawayPostgres.available()

@@ -148,39 +148,192 @@ class TestIndexes:
                 assert "gin_trgm_ops" in indexes[f"{table}_search_{column}_trgm"]
 
     def test_the_planner_can_answer_from_the_indexes(self, issues):
-        """The match condition, vector and substrings, is one the GIN indexes answer."""
+        """Each kind of match is one the GIN indexes answer: words and Chinese characters from
+        the stored vector, fragments from the trigram indexes."""
         from django.test.utils import CaptureQueriesContext
 
-        from issues.models import Item
-        from issues.selectors.search import _matches, query_terms, search
+        from issues.selectors.search import search
+        from issues.selectors.sql import search_sql
 
         with CaptureQueriesContext(connection) as queries:
             search("reformer 预训练")
         assert not any("to_tsvector" in query["sql"] for query in queries)
-        # The candidates' subquery reads its own row's vector, not the outer query's (which
-        # made every search a nested loop over the whole table).
-        assert any("U0.search_document @@" in query["sql"] for query in queries)
-        query = "reformer 预训练"
-        matches = _matches(
-            Item.objects.all(), query=query, terms=query_terms(query), title="title", text="body"
-        )
-        sql, params = matches.order_by().values("pk").query.sql_with_params()
-        with connection.cursor() as cursor:
-            # Ten rows: the planner would rather read them all. Forbid that, and see what's left.
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            cursor.execute("SET LOCAL enable_indexscan = off")
-            cursor.execute(f"EXPLAIN {sql}", params)
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-        for index in ("search_document", "search_title_trgm", "search_body_trgm"):
-            assert f"issues_item_{index}" in plan, plan
+        params = {"query": "reformer", "grams": "'预训' & '训练'", "term0": "%预训练%"}
+        params |= {"candidates": 1000, "per_kind": 200, "limit": 20, "offset": 0}
+        params |= {"headline": "", "window": 5000}
+        plans = {}
+        for name, full_text in (("full text", True), ("substring", False)):
+            sql = search_sql(connection, full_text=full_text, terms=1, grams=full_text)
+            with connection.cursor() as cursor:
+                # Ten rows: the planner would rather read them all, or reach them from their
+                # sections. Forbid that, and see what is left.
+                for method in ("seqscan", "indexscan", "nestloop"):
+                    cursor.execute(f"SET LOCAL enable_{method} = off")
+                cursor.execute(f"EXPLAIN {sql}", params)
+                plans[name] = "\n".join(row[0] for row in cursor.fetchall())
+        assert "issues_item_search_document" in plans["full text"], plans["full text"]
+        for index in ("search_title_trgm", "search_body_trgm"):
+            assert f"issues_item_{index}" in plans["substring"], plans["substring"]
 
 
 class TestCandidates:
-    def test_a_common_word_is_ranked_among_its_newest_matches_only(self, client, monkeypatch):
+    @pytest.mark.skipif(connection.vendor != "postgresql", reason="ranking is PostgreSQL's")
+    def test_a_common_word_is_ranked_among_its_newest_matches_only(self, monkeypatch):
         """A word in most of 300,000 items must not be ranked in each of them per search."""
         from issues.selectors import search as search_module
 
         monkeypatch.setattr(search_module, "MAX_CANDIDATES_PER_KIND", 3)
         make_issue(number=1, sections=[("S", "", [(f"Widget {n}", "common") for n in range(5)])])
-        _, hits = search_module.search("widget")
-        assert [hit.title for hit in hits] == ["Widget 2", "Widget 3", "Widget 4"]
+        page = search_module.search("widget")
+        assert [hit.title for hit in page.hits] == ["Widget 2", "Widget 3", "Widget 4"]
+
+    def test_substring_matches_list_the_newest_and_say_there_are_more(self, monkeypatch):
+        from issues.selectors import search as search_module
+
+        monkeypatch.setattr(search_module, "MAX_HITS_PER_KIND", 3)
+        make_issue(number=1, sections=[("S", "", [(f"Gadget {n}", "x") for n in range(6)])])
+        page = search_module.search("gadg")  # a fragment: the substring match, on any database
+        assert [hit.title for hit in page.hits] == ["Gadget 2", "Gadget 3", "Gadget 4"]
+        assert page.count == 3 and page.capped
+
+
+def _titles(client, query, **params):
+    return [hit.a.get_text(" ", strip=True) for hit in results(client, query, **params)[1]]
+
+
+def _links(client, query, **params):
+    return [hit.a["href"] for hit in results(client, query, **params)[1]]
+
+
+class TestPages:
+    """Only the page shown is fetched: its cost does not grow with the matches."""
+
+    @pytest.fixture
+    def many(self):
+        # The word once in the text of each issue, section and item (equal ranks): 64 hits.
+        sections = [
+            (f"Part {s}", "sprocket", [(f"Cog {s}.{i}", "sprocket") for i in range(4)])
+            for s in range(1, 13)
+        ]
+        make_issue(
+            number=5,
+            title="Older",
+            intro="sprocket",
+            sections=[("Old part", "sprocket", [("Old cog", "sprocket")])],
+        )
+        make_issue(number=6, title="Newer", intro="sprocket", sections=sections)
+
+    def test_pages_follow_on_in_one_order(self, client, many):
+        """Newest issue first; in an issue, the issue, then its sections, then its items, each
+        in the issue's order (section 10 after section 9, not after 1); page after page."""
+        pages = [_titles(client, "sprocket", page=n) for n in (1, 2, 3, 4)]
+        assert [len(page) for page in pages] == [20, 20, 20, 4]
+        listed = [title for page in pages for title in page]
+        assert listed == (
+            ["Newer"]
+            + [f"Part {s}" for s in range(1, 13)]
+            + [f"Cog {s}.{i}" for s in range(1, 13) for i in range(4)]
+            + ["Older", "Old part", "Old cog"]
+        )
+
+    @pytest.mark.parametrize("page", ["abc", "0", "-1", "2.0", "1e3", "", "99"])
+    def test_a_page_that_is_not_there_is_a_404(self, client, many, page):
+        response = client.get("/search/", {"q": "sprocket", "page": page})
+        assert response.status_code == 404
+
+    def test_the_last_page_and_one_past_it(self, client, many):
+        soup, hits = results(client, "sprocket", page=4)
+        assert len(hits) == 4 and soup.select_one("a[rel=next]") is None
+        assert soup.select_one("a[rel=prev]")["href"] == "?q=sprocket&page=3"
+        assert client.get("/search/", {"q": "sprocket", "page": 5}).status_code == 404
+
+    def test_empty_states(self, client, many):
+        soup, hits = results(client, "")
+        assert hits == [] and "Type a word" in soup.get_text()
+        soup, hits = results(client, "nothingmatchesthis")
+        assert hits == [] and "Nothing published matches" in soup.get_text()
+        assert soup.select_one("nav.pagination") is None
+        assert client.get("/search/", {"q": "nothingmatchesthis", "page": 2}).status_code == 404
+
+    def test_the_number_of_queries_does_not_grow_with_the_matches(
+        self, client, many, django_assert_num_queries
+    ):
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as one:
+            assert len(results(client, "Older")[1]) == 1
+        with django_assert_num_queries(len(one)):
+            assert len(results(client, "sprocket")[1]) == 20  # of 74
+        with django_assert_num_queries(len(one)):
+            assert len(results(client, "sprocket", page=3)[1]) == 20
+
+    def test_more_matches_than_listed_are_announced(self, client, many, monkeypatch):
+        from issues.selectors import search as search_module
+
+        monkeypatch.setattr(search_module, "MAX_HITS_PER_KIND", 10)
+        soup, _ = results(client, "sprocket")
+        assert "More matches for “sprocket” than are listed: the best 22." in soup.get_text()
+        soup, _ = results(client, "older")
+        assert "1 match for “older”." in soup.get_text()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="full-text search is PostgreSQL's")
+class TestFullText:
+    def test_chinese_words_of_one_or_two_characters_and_latin_glued_to_chinese(
+        self, client, issues
+    ):
+        make_issue(number=7, title="Qwen模型周报", sections=[("研究", "", [("模", "罕见词")])])
+        assert _links(client, "罕见") == ["/issues/7/#item-1-1"]
+        assert _links(client, "研究") == ["/issues/7/#section-1"]
+        assert "/issues/7/#item-1-1" in _links(client, "模")
+        # A Latin word glued to Chinese is a word of its own.
+        assert _links(client, "qwen") == ["/issues/7/"]
+        assert _links(client, "NLP") == ["/issues/2/"]
+        # Longer runs are found by their pairs, then checked whole.
+        assert _links(client, "训练模") == ["/issues/2/#item-1-1"]
+        assert _links(client, "练预") == []
+
+    def test_the_longest_chinese_field_is_stored_and_found(self, client):
+        """200,000 characters of Chinese (MAX_FIELD_CHARS) would make a vector past PostgreSQL's
+        1 MB: the pairs of the first 20,000 characters are stored (migration 0010)."""
+        import random
+
+        from issues.text.limits import MAX_FIELD_CHARS
+
+        rng = random.Random(14)
+        body = "罕见词" + "".join(
+            chr(0x4E00 + rng.randrange(3000)) for _ in range(MAX_FIELD_CHARS - 3)
+        )
+        make_issue(number=8, sections=[("S", "", [("长文", body)])])
+        assert _links(client, "罕见词") == ["/issues/8/#item-1-1"]
+
+    def test_a_fragment_is_searched_only_when_full_text_finds_nothing(self, client, issues):
+        """`transfo` is no word: full text finds nothing, so the substring match runs. The
+        word `reformer` is found by full text, and the substring match is not run (it would
+        add nothing here; "former" alone would find "Reformer" and "transformer")."""
+        assert _links(client, "transfo") == ["/issues/1/", "/issues/1/#item-1-1"]
+        assert _links(client, "reformer") == ["/issues/1/#item-1-1"]
+        assert _links(client, "former") == ["/issues/1/", "/issues/1/#item-1-1"]
+
+    def test_a_phrase_finds_old_and_new_matches(self, client, monkeypatch):
+        """A phrase is read from the newest rows, then from the index for older ones
+        (search_sql's `bounded`): whichever holds a match, it is found, and no row twice."""
+        from issues.selectors import search as search_module
+
+        monkeypatch.setattr(search_module, "BOUNDED_WINDOW", 2)
+        for number in (1, 2, 3):
+            bodies = ["weights open", "open weights"] * 2
+            items = [(f"Gear {number}.{n}", body) for n, body in enumerate(bodies)]
+            make_issue(number=number, sections=[("S", "", items)])
+        expected = [f"/issues/{number}/#item-1-{n}" for number in (3, 2, 1) for n in (2, 4)]
+        assert _links(client, '"open weights"') == expected
+
+    def test_a_search_the_database_gives_up_on_is_a_clear_503(self, client, issues, monkeypatch):
+        from issues.selectors import search as search_module
+
+        monkeypatch.setattr(search_module, "SEARCH_TIMEOUT_MS", 50)
+        monkeypatch.setattr(search_module, "search_sql", lambda *a, **k: "SELECT pg_sleep(1)")
+        response = client.get("/search/", {"q": "reformer"})
+        assert response.status_code == 503
+        text = BeautifulSoup(response.content, "html.parser").get_text()
+        assert "Searching for “reformer” took too long" in text

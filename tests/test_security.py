@@ -87,6 +87,25 @@ class TestLoginThrottling:
         locked = self.login(client, "editor", "right-password", HTTP_X_FORWARDED_FOR="192.0.2.99")
         assert locked.status_code == 429
 
+    def test_an_ipv6_client_is_counted_by_its_64(self, client):
+        """One IPv6 subscriber holds a whole /64 and may pick any address in it: failures from
+        two addresses of one /64 add up; another /64 has its own count."""
+        make_user("editor", staff=True, password="right-password")
+        for n in range(5):
+            self.login(client, "editor", "wrong", ip=f"2001:db8:1:2::{n + 1:x}")
+        other_address = "2001:db8:1:2:ffff:ffff:ffff:ffff"
+        assert self.login(client, "editor", "right-password", ip=other_address).status_code == 429
+        other_network = "2001:db8:1:3::1"
+        assert self.login(client, "editor", "right-password", ip=other_network).status_code == 302
+
+    def test_failures_spread_over_two_64s_do_not_add_up(self, client):
+        make_user("editor", staff=True, password="right-password")
+        for n in range(4):
+            self.login(client, "editor", "wrong", ip=f"2001:db8:1:{n % 2}::{n + 1:x}")
+        assert (
+            self.login(client, "editor", "right-password", ip="2001:db8:1:0::9").status_code == 302
+        )
+
 
 def test_nginx_page_files_carry_the_same_policy_as_django(client):
     """Pages nginx serves from disk must not lose the Content-Security-Policy."""

@@ -4,8 +4,6 @@ The moderators' notification goes to a task (enqueued when the report commits); 
 only inserts the task row.
 """
 
-import socket
-import threading
 import time
 
 import pytest
@@ -13,36 +11,16 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from issues.models import Report
-from tests.delivery_helpers import DB_TASKS, free_port, run_queued_tasks
+from tests.delivery_helpers import DB_TASKS, run_queued_tasks
 from tests.factories import make_issue, make_user
+from tests.support.silent_smtp import silent_smtp as silent_smtp_server
 
 
 @pytest.fixture
 def silent_smtp():
     """A TCP server that accepts connections and never says a word."""
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    port = free_port()
-    listener.bind(("127.0.0.1", port))
-    listener.listen(16)
-    held, stop = [], threading.Event()
-
-    def accept():
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield port
-    stop.set()
-    thread.join()
-    for sock in held:
-        sock.close()
-    listener.close()
+    with silent_smtp_server() as port:
+        yield port
 
 
 @pytest.mark.django_db

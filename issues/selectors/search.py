@@ -1,30 +1,23 @@
-"""Search over published issues, sections and items.
+"""Search over published issues, sections and items, a page at a time.
 
-PostgreSQL: full-text search (ranked, snippets from ts_headline), or'd with a substring match,
-because its parser does not split Chinese into words. Each table keeps its document vector in a
-generated column, `search_document`, with a GIN index, and the substring match has trigram
-indexes (migration 0008): nothing is computed per row to find matches. Elsewhere (SQLite): the
-substring match alone. Snippets are escaped here; only our own <mark> tags survive.
+PostgreSQL: full-text search (ranked, snippets from ts_headline) over a stored vector with a GIN
+index (migration 0008), which also holds the characters and pairs of Chinese, Japanese and
+Korean text (0010); the substring match (trigram indexes) only when that finds nothing. SQLite:
+the substring match alone. The SQL is issues.selectors.sql.search_sql: one statement a page.
+Snippets are escaped here; only our own <mark> tags survive.
 """
 
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.postgres.search import (
-    SearchHeadline,
-    SearchQuery,
-    SearchRank,
-    SearchVectorField,
-)
-from django.db import connection
-from django.db.models import Count, F, Model, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.expressions import Expression
+from django.db import OperationalError, connection, transaction
+from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from issues.models import Issue, IssueStatus, Item, Section
-from issues.models.content import status_condition
+from issues.models.content import numbered_title, title_carries_number
+from issues.selectors.sql import search_sql
 
 MAX_QUERY_LENGTH = 100
 MAX_TERMS = 6
@@ -32,15 +25,26 @@ MAX_HITS_PER_KIND = 200
 # Ranked among the newest this many matches of each kind: a word in most of 300,000 items would
 # otherwise be ranked in every one of them on every search (bench/search.py measures it).
 MAX_CANDIDATES_PER_KIND = 1000
+# Queries whose matches PostgreSQL's planner cannot estimate (search_sql's `bounded`) read at
+# most this many of the newest rows of each kind backwards; older matches come from the indexes.
+BOUNDED_WINDOW = 5000
+# A search the indexes cannot narrow (several fragments, each common, never together) may read
+# the whole table: past this, PostgreSQL cancels it and the reader is told so (503).
+SEARCH_TIMEOUT_MS = 1500
 SNIPPET_CHARS = 90
 # ts_headline's markers: characters no text of ours contains, swapped for <mark> after escaping.
 START, STOP = "\x02", "\x03"
-CONFIG = "english"
+CONFIG = "english"  # as written in issues.selectors.sql.search_sql and migrations 0008, 0010
+PAGE_SIZE = 20
+KINDS = ("issue", "section", "item")  # as numbered in search_sql
+# Runs of the scripts PostgreSQL's parser does not split into words: Han, kana, Hangul (as in
+# migration 0010).
+UNSPLIT = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
 
 
 @dataclass
 class Hit:
-    """One match: where it is, what it is called, and (search_snippets) its terms in context."""
+    """One match: where it is, what it is called, and its terms in context."""
 
     issue_number: int
     issue_title: str
@@ -101,228 +105,203 @@ def _headline_html(headline: str) -> SafeString:
     )  # escaped before the swap
 
 
-def _substring_filter(terms: list[str], fields: tuple[str, ...]) -> Q:
-    condition = Q()
-    for term in terms:
-        any_field = Q()
-        for field in fields:
-            any_field |= Q(**{f"{field}__icontains": term})
-        condition &= any_field
-    return condition
+def cjk_runs(query: str) -> list[str]:
+    """The runs of Chinese, Japanese or Korean characters in a query, which PostgreSQL's parser
+    does not split into words: searched by their characters and pairs (migration 0010)."""
+    return UNSPLIT.findall(query)[:MAX_TERMS]
 
 
-def _search_query(query: str) -> SearchQuery:
-    return SearchQuery(query, search_type="websearch", config=CONFIG)
+def grams_query(runs: list[str]) -> str:
+    """A tsquery (text) for these runs as migration 0010 stores them: a run of one or two
+    characters as itself, a longer one as all its pairs (which may not be neighbours: the
+    caller checks the whole run on the rows found)."""
+    lexemes = []
+    for run in runs:
+        lexemes += [run] if len(run) <= 2 else [run[i : i + 2] for i in range(len(run) - 1)]
+    # Only characters of UNSPLIT: no quote or backslash to escape.
+    return " & ".join(f"'{lexeme}'" for lexeme in dict.fromkeys(lexemes))
 
 
-class _Document(Expression):
-    """The generated column: weight A for the title, B for the text, in CONFIG (migration 0008).
+def correlated(words: str, runs: list[str]) -> bool:
+    """Whether the lexemes searched for depend on each other: the pairs of one Chinese word
+    (`预训` and `训练` come together), or several runs, or runs with other words.
 
-    Named through the query's own alias for its table, so that it still means this row when
-    the query becomes a subquery (RawSQL naming the table would reach the outer query's row).
+    PostgreSQL's planner takes them as independent: `预训练`, in a tenth of 300,000 items, was
+    estimated in 1 %, read from the index and sorted (0.4 s). Such a query is searched
+    `bounded`, like a phrase (is_phrase).
     """
-
-    output_field = SearchVectorField()
-
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        alias = compiler.query.get_initial_alias()
-        return f"{compiler.quote_name_unless_alias(alias)}.search_document", []
+    return len(runs) > 1 or any(len(run) > 2 for run in runs) or bool(runs and words)
 
 
-def _document(model: type[Model]) -> Expression:
-    return _Document()
+def is_phrase(query: str) -> bool:
+    """Whether websearch_to_tsquery makes a phrase of part of the query: words in quotes, or
+    joined by punctuation (`fine-tuning`, `v1.2`).
 
-
-def _matches(
-    queryset: QuerySet[Any], *, query: str, terms: list[str], title: str, text: str
-) -> QuerySet[Any]:
-    """Matches among `queryset`, annotated with `rank`: the newest MAX_CANDIDATES_PER_KIND.
-
-    The newest by primary key: PostgreSQL's planner then reads a common word's matches backwards
-    along the primary key and stops at the limit, and a rare word's from the GIN indexes.
+    PostgreSQL's planner misjudges how many rows hold a phrase (as many as hold its words
+    together, or as few as if a compound's parts were unrelated), and then reads the whole
+    table for its newest matches: 0.6 s for `"open weights"` over 300,000 items, 1.1 s for
+    `fine-tuning`. A phrase is searched `bounded` (search_sql) and ranked among its newest
+    MAX_HITS_PER_KIND + 1 matches, not MAX_CANDIDATES_PER_KIND.
     """
-    substring = _substring_filter(terms, (title, text))
-    model = queryset.model
-    if connection.vendor != "postgresql":
-        newest = queryset.filter(substring).order_by("-pk").values("pk")[:MAX_CANDIDATES_PER_KIND]
-        return model.objects.filter(pk__in=newest).annotate(rank=Value(0.0))
-    search_query = _search_query(query)
-    newest = (
-        queryset.alias(document=_document(model))
-        .filter(Q(document=search_query) | substring)
-        .order_by("-pk")
-        .values("pk")[:MAX_CANDIDATES_PER_KIND]
+    return '"' in query or re.search(r"\w[^\w\s]+\w", query) is not None
+
+
+@dataclass
+class SearchPage:
+    """One page of results: its hits, and how many there are on all pages."""
+
+    query: str
+    hits: list[Hit]
+    count: int  # hits listed on all pages: at most MAX_HITS_PER_KIND of each kind
+    capped: bool  # more matched than were listed
+    number: int
+    per_page: int
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.count // self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * self.per_page + 1
+
+
+class SearchTooCostly(Exception):
+    """The database gave up on a search after SEARCH_TIMEOUT_MS."""
+
+
+def _run(
+    *,
+    full_text: bool,
+    words: str,
+    runs: list[str],
+    likes: list[str],
+    page: int,
+    per_page: int,
+) -> tuple[int, int, list[tuple[Any, ...]]]:
+    """Totals and the page's rows (search_sql): full text for `words` (websearch syntax) and
+    `runs` (cjk_runs), each of `likes` also a substring; or (not full_text) `likes` alone."""
+    postgres = connection.vendor == "postgresql"
+    if full_text:
+        bounded = is_phrase(words) or correlated(words, runs)
+    else:  # several substrings: the same misjudgement as correlated()'s
+        bounded = postgres and len(likes) > 1
+    params: dict[str, Any] = {
+        "query": words,
+        "grams": grams_query(runs),
+        # Substring matches have no rank, so the newest are the best; bounded searches rank
+        # fewer (is_phrase). One more than are listed tells whether more matched.
+        "candidates": (
+            MAX_CANDIDATES_PER_KIND if full_text and not bounded else MAX_HITS_PER_KIND + 1
+        ),
+        "per_kind": MAX_HITS_PER_KIND,
+        "limit": per_page,
+        "offset": (page - 1) * per_page,
+        "headline": f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12",
+        "window": BOUNDED_WINDOW,
+    }
+    for n, term in enumerate(likes):
+        params[f"term{n}"] = f"%{connection.ops.prep_for_like_query(term)}%"
+    sql = search_sql(
+        connection,
+        full_text=full_text,
+        words=bool(full_text and words),
+        grams=bool(full_text and runs),
+        terms=len(likes),
+        bounded=bounded,
+        # ts_headline marks English words, not these runs: the runs are marked here.
+        headline=full_text and not runs,
     )
-    return (
-        model.objects.filter(pk__in=newest)
-        .alias(document=_document(model))
-        .annotate(rank=SearchRank(F("document"), search_query))
-    )
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if postgres:
+                # Parallel workers cost more to start than they save on these bounded reads, and
+                # a busy site has no idle CPU to give them.
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+                cursor.execute(f"SET LOCAL statement_timeout = {int(SEARCH_TIMEOUT_MS)}")
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) == "57014":  # query_canceled
+            raise SearchTooCostly() from error
+        raise
+    total, most = rows[0][0], rows[0][1] or 0
+    return total, most, [row[2:] for row in rows if row[2] is not None]
 
 
-# Where each kind's snippet comes from.
-SNIPPET_SOURCES = {"issue": (Issue, "intro"), "section": (Section, "text"), "item": (Item, "body")}
+def search(raw_query: str | None, *, page: int = 1, per_page: int = PAGE_SIZE) -> SearchPage:
+    """One page of hits for a query, best first: most relevant, then the newest issue, then
+    issues before sections before items, then in the issue's order; with their snippets.
 
-
-def search_snippets(*, hits: list[Hit], query: str) -> list[Hit]:
-    """Give these hits (one page of results) their snippets: ts_headline on PostgreSQL.
-
-    Apart from search(), so that a page costs 20 headlines, not one per match (ts_headline
-    parses the whole text). At most one query per kind.
+    PostgreSQL: full-text search (English words stemmed; Chinese, Japanese and Korean by their
+    characters, migration 0010); only when that finds nothing in a query without Chinese,
+    Japanese or Korean, the substring match (a fragment: `transfo`). SQLite: the substring
+    match. One statement (two when full-text search finds nothing), whatever the number of
+    hits.
     """
-    terms = query_terms(query)
-    texts = {}
-    for kind, (model, text) in SNIPPET_SOURCES.items():
-        pks = [hit.pk for hit in hits if hit.kind == kind]
-        if not pks:
-            continue
-        rows = model._default_manager.filter(pk__in=pks)
-        if connection.vendor == "postgresql":
-            headline = SearchHeadline(
-                text,
-                _search_query(query),
-                config=CONFIG,
-                start_sel=START,
-                stop_sel=STOP,
-                max_words=30,
-                min_words=12,
-            )
-            rows = rows.annotate(headline=headline).values_list("pk", text, "headline")
-        else:
-            rows = rows.annotate(headline=Value("")).values_list("pk", text, "headline")
-        texts.update({(kind, pk): (body, headline) for pk, body, headline in rows})
-    for hit in hits:
-        body, headline = texts.get((hit.kind, hit.pk), ("", ""))
-        if START in (headline or ""):
-            hit.snippet = _headline_html(plain(headline))
-        else:
-            hit.snippet = highlight(plain(body), terms, around=SNIPPET_CHARS)
-    return hits
-
-
-def search(raw_query: str | None) -> tuple[str, list[Hit]]:
-    """Hits for a query, best first: most relevant, then the newest issue; no snippets yet."""
     query = clean_query(raw_query)
-    if not query:
-        return query, []
+    if not query or page < 1:
+        return SearchPage(query, [], 0, False, page, per_page)
     terms = query_terms(query)
+    marks = terms + cjk_runs(query)
+    at = {"page": page, "per_page": per_page}
+    if connection.vendor == "postgresql":
+        words = " ".join(UNSPLIT.sub(" ", query).split())
+        words = words if re.search(r"\w", words) else ""
+        runs = cjk_runs(query)
+        longer = [run for run in runs if len(run) > 2]  # found by their pairs: check the whole
+        total, most, rows = _run(full_text=True, words=words, runs=runs, likes=longer, **at)
+        if not total and words and not runs:
+            total, most, rows = _run(full_text=False, words="", runs=[], likes=terms, **at)
+    else:
+        total, most, rows = _run(full_text=False, words="", runs=[], likes=terms, **at)
     hits = []
-
-    issues = _matches(
-        Issue.objects.published(),
-        query=query,
-        terms=terms,
-        title="title",
-        text="intro",
-    ).order_by("-rank", "-number")
-    # Only what a hit shows: an issue row carries its whole rendered page.
-    issues = issues.only("number", "title", "plain_title", "language")[:MAX_HITS_PER_KIND]
-    urls = {}
-
-    def issue_url(issue: Issue) -> str:
-        if issue.number not in urls:
-            urls[issue.number] = issue.get_absolute_url()
-        return urls[issue.number]
-
-    for issue in issues:
+    urls: dict[int, str] = {}
+    for row in rows:
+        kind, pk, rank, number, issue_title, plain_title, language, title, text, headline = row[:10]
+        section_number, item_number = row[10:]
+        if number not in urls:
+            urls[number] = reverse("issues:detail", kwargs={"number": number})
+        url = urls[number]
+        label = ""
+        if kind == 0:
+            title = plain_title or plain(issue_title)
+            if not title_carries_number(plain_title or issue_title, number):
+                label = f"#{number}"
+        elif kind == 1:
+            label, title = str(section_number), plain(title)
+            url = f"{url}#section-{section_number}"
+        else:
+            label, title = f"{section_number}.{item_number}", plain(title)
+            url = f"{url}#item-{section_number}-{item_number}"
+        if headline and START in headline:
+            snippet = _headline_html(plain(headline))
+        else:
+            snippet = highlight(plain(text or ""), marks, around=SNIPPET_CHARS)
         hits.append(
             Hit(
-                issue.number, issue.numbered_title, "issue",
-                "" if issue.title_carries_number else f"#{issue.number}",
-                issue.plain_title or plain(issue.title), issue_url(issue), issue.rank, issue.pk,
-                issue.language,
+                number, numbered_title(plain_title or issue_title, number), KINDS[kind], label,
+                title, url, rank, pk, language, snippet,
             )
         )  # fmt: skip
-
-    # Anchors number sections and items by their order, which positions may skip.
-    section_number = Subquery(
-        Section.objects.filter(issue=OuterRef("issue"), position__lte=OuterRef("position"))
-        .values("issue")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    sections = (
-        _matches(
-            Section.objects.filter(status_condition(IssueStatus.PUBLISHED, prefix="issue__")),
-            query=query,
-            terms=terms,
-            title="title",
-            text="text",
-        )
-        .annotate(number=section_number)
-        .select_related("issue")
-        .only(
-            "title",
-            "position",
-            "issue__number",
-            "issue__title",
-            "issue__plain_title",
-            "issue__language",
-        )
-        .order_by("-rank", "-issue__number", "position")[:MAX_HITS_PER_KIND]
-    )
-    for section in sections:
-        issue = section.issue
-        hits.append(
-            Hit(
-                issue.number, issue.numbered_title, "section", str(section.number),
-                plain(section.title), f"{issue_url(issue)}#section-{section.number}",
-                section.rank, section.pk, issue.language,
-            )
-        )  # fmt: skip
-
-    item_number = Subquery(
-        Item.objects.filter(section=OuterRef("section"), position__lte=OuterRef("position"))
-        .values("section")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    item_section_number = Subquery(
-        Section.objects.filter(
-            issue=OuterRef("section__issue"), position__lte=OuterRef("section__position")
-        )
-        .values("issue")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    items = (
-        _matches(
-            # Items the moderators removed leave search too.
-            Item.objects.filter(
-                status_condition(IssueStatus.PUBLISHED, prefix="section__issue__"),
-                removed_at__isnull=True,
-            ),
-            query=query,
-            terms=terms,
-            title="title",
-            text="body",
-        )
-        .annotate(number=item_number, section_number=item_section_number)
-        .select_related("section__issue")
-        .only(
-            "title",
-            "position",
-            "section__position",
-            "section__issue__number",
-            "section__issue__title",
-            "section__issue__plain_title",
-            "section__issue__language",
-        )
-        .order_by("-rank", "-section__issue__number", "section__position", "position")[
-            :MAX_HITS_PER_KIND
-        ]
-    )
-    for item in items:
-        issue = item.section.issue
-        label = f"{item.section_number}.{item.number}"
-        hits.append(
-            Hit(
-                issue.number, issue.numbered_title, "item", label, plain(item.title),
-                f"{issue_url(issue)}#item-{item.section_number}-{item.number}",
-                item.rank, item.pk, issue.language,
-            )
-        )  # fmt: skip
-
-    kind_order = {"issue": 0, "section": 1, "item": 2}
-    hits.sort(key=lambda hit: (-hit.rank, -hit.issue_number, kind_order[hit.kind], hit.label))
-    return query, hits
+    return SearchPage(query, hits, total, most > MAX_HITS_PER_KIND, page, per_page)

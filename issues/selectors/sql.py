@@ -80,3 +80,144 @@ def issue_page_sql(connection: BaseDatabaseWrapper) -> str:
         for column in ("number", "title", "plain_title", "language")
     )
     return f"SELECT i.*, {columns} FROM {table} i WHERE i.number = %s"
+
+
+# What search finds, in the order equal hits are listed: the table, its title and text columns,
+# the joins that reach its issue, and its ids and positions (issue, section, item).
+_SEARCH_KINDS = (
+    (
+        "issues_issue",
+        "intro",
+        "",
+        "t.id AS issue_id, CAST(NULL AS bigint) AS section_id, 0 AS a, 0 AS b",
+        "",
+    ),
+    (
+        "issues_section",
+        "text",
+        "JOIN issues_issue i ON i.id = t.issue_id",
+        "t.issue_id AS issue_id, t.id AS section_id, t.position AS a, 0 AS b",
+        "",
+    ),
+    (
+        "issues_item",
+        "body",
+        "JOIN issues_section s ON s.id = t.section_id JOIN issues_issue i ON i.id = s.issue_id",
+        "s.issue_id AS issue_id, s.id AS section_id, s.position AS a, t.position AS b",
+        "AND t.removed_at IS NULL",
+    ),
+)
+
+
+def search_sql(
+    connection: BaseDatabaseWrapper,
+    *,
+    full_text: bool,
+    terms: int,
+    words: bool = True,
+    grams: bool = False,
+    bounded: bool = False,
+    headline: bool = True,
+) -> str:
+    """One page of search results, with how many hits there are in all, as one statement.
+
+    Named parameters: `query` (words, for websearch_to_tsquery), `grams` (a tsquery of Chinese,
+    Japanese or Korean characters, migration 0010), `term0`… (`terms` LIKE patterns, each
+    already escaped and wrapped in %), `candidates` (how many of each kind's newest matches are
+    ranked), `per_kind` (how many of those are listed at most), `limit` and `offset` (the page),
+    `headline` (ts_headline's options), `window` (bounded).
+
+    `full_text` (PostgreSQL): match the stored vector (`search_document`, GIN index) against
+    `words` and/or `grams`, and each term as a substring too. Otherwise every term as a
+    substring of the title or the text (trigram indexes on PostgreSQL, the only match on
+    SQLite). Each kind ranks its newest `candidates` matches and keeps the best
+    `per_kind`; the page is cut from the three lists merged, and only its rows are joined to
+    their titles, their anchors' numbers and (full text) their ts_headline. The first row always
+    exists and carries the totals; an empty page has NULL in its other columns. It replaces three
+    ORM querysets that built up to 600 hits in Python for a page of 20 (bench/RESULTS.md,
+    Search, has the figures before and after).
+
+    The newest matches: PostgreSQL's planner reads a common word's backwards along the primary
+    key, stopping at `candidates`, and a rare word's from the indexes. That choice rests on its
+    estimate of how many rows match, which is wrong when the conditions depend on each other
+    (a phrase is estimated as common as its words together; `预训练 transformer` as the product
+    of two common substrings, and no row holds both): it then reads the whole table backwards
+    (0.6 s for `"open weights"`, 4 s for `预训练 transformer` over 300,000 items). `bounded`
+    puts a ceiling on that: the newest `window` rows are read backwards, and only when they
+    hold fewer than `candidates` matches are the older ones taken from the indexes.
+    """
+    postgres = connection.vendor == "postgresql"
+    tsquery = " && ".join(
+        (["websearch_to_tsquery('english', %(query)s)"] if words else [])  # search.CONFIG
+        + (["%(grams)s::tsquery"] if grams else [])
+    )
+    tsquery = f"({tsquery or 'NULL::tsquery'})"
+    ctes = []
+    for kind, (table, text, joins, ids, extra) in enumerate(_SEARCH_KINDS):
+        issue = "t" if kind == 0 else "i"
+        if postgres:  # the expression Django's icontains writes, which the trigram indexes hold
+            likes = [
+                f"(UPPER(t.title::text) LIKE UPPER(%(term{n})s) "
+                f"OR UPPER(t.{text}::text) LIKE UPPER(%(term{n})s))"
+                for n in range(terms)
+            ]
+        else:
+            likes = [
+                f"(t.title LIKE %(term{n})s ESCAPE '\\' OR t.{text} LIKE %(term{n})s ESCAPE '\\')"
+                for n in range(terms)
+            ]
+        match = " AND ".join(([f"t.search_document @@ {tsquery}"] if full_text else []) + likes)
+        document = "t.search_document AS document" if postgres else "NULL AS document"
+        select = (
+            f"SELECT t.id AS id, {ids}, {issue}.number AS issue_number, {document} FROM {{rows}} "
+            f"t {joins} WHERE {live_sql(connection, issue)} {extra} AND ({match})"
+        )
+        if bounded:
+            # The newest rows first, behind a LIMIT the planner cannot see through; then, only
+            # if they hold too few matches, the older ones from the match's own indexes (`id + 0`:
+            # neither an order nor a range the primary key gives).
+            newest = f"SELECT {{}} FROM {table} ORDER BY id DESC LIMIT %(window)s"
+            cut = f"(SELECT MIN(w.id) FROM ({newest.format('id')}) w)"
+            recent = select.format(rows=f"({newest.format('*')})")
+            ctes.append(f"r{kind} AS ({recent} ORDER BY t.id DESC LIMIT %(candidates)s)")
+            ctes.append(
+                f"c{kind} AS (SELECT * FROM r{kind} UNION ALL SELECT * FROM ("
+                f"{select.format(rows=table)} AND t.id + 0 < {cut} ORDER BY t.id + 0 DESC "
+                f"LIMIT (%(candidates)s - (SELECT COUNT(*) FROM r{kind}))) o)"
+            )
+        else:
+            ctes.append(
+                f"c{kind} AS ({select.format(rows=table)} ORDER BY t.id DESC LIMIT %(candidates)s)"
+            )
+        rank = f"ts_rank(c.document, {tsquery})" if postgres and full_text else "0.0"
+        ctes.append(
+            f"k{kind} AS (SELECT {kind} AS kind, c.id, c.issue_id, c.section_id, c.issue_number, "
+            f"c.a, c.b, {rank} AS rank, COUNT(*) OVER () AS found FROM c{kind} c "
+            f"ORDER BY rank DESC, c.issue_number DESC, c.a, c.b LIMIT %(per_kind)s)"
+        )
+    order = "rank DESC, issue_number DESC, kind, a, b"
+    text = "CASE p.kind WHEN 0 THEN i.intro WHEN 1 THEN s.text ELSE it.body END"
+    headline_sql = (
+        f"ts_headline('english', {text}, {tsquery}, %(headline)s)"
+        if postgres and full_text and headline
+        else "NULL"
+    )
+    return (
+        f"WITH {', '.join(ctes)}, "
+        "hits AS (SELECT * FROM k0 UNION ALL SELECT * FROM k1 UNION ALL SELECT * FROM k2), "
+        f"page AS (SELECT * FROM hits ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s) "
+        "SELECT n.total, n.most, p.kind, p.id, p.rank, i.number, i.title, i.plain_title, "
+        "i.language, CASE p.kind WHEN 0 THEN i.title WHEN 1 THEN s.title ELSE it.title END, "
+        f"{text}, {headline_sql}, "
+        # Anchors number sections and items by their order, which positions may skip.
+        "(SELECT COUNT(*) FROM issues_section s2 "
+        "WHERE s2.issue_id = s.issue_id AND s2.position <= s.position), "
+        "(SELECT COUNT(*) FROM issues_item i2 "
+        "WHERE i2.section_id = it.section_id AND i2.position <= it.position) "
+        "FROM (SELECT COUNT(*) AS total, MAX(found) AS most FROM hits) n "
+        "LEFT JOIN page p ON TRUE "
+        "LEFT JOIN issues_issue i ON i.id = p.issue_id "
+        "LEFT JOIN issues_section s ON s.id = p.section_id "
+        "LEFT JOIN issues_item it ON p.kind = 2 AND it.id = p.id "
+        f"ORDER BY p.{order.replace(', ', ', p.')}"
+    )

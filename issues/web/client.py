@@ -65,6 +65,12 @@ def client_key(address):
     return str(ip)
 
 
+def login_client_address(request):
+    """The address login throttling (django-axes) counts failures by: client_key's unit, an
+    IPv6 /64 written as its first address (axes stores an IP address, not a network)."""
+    return client_key(client_address(request)).split("/")[0]
+
+
 class ForwardedHeadersMiddleware:
     """Drop forwarded headers a trusted proxy did not send, before anything reads them.
 

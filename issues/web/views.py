@@ -13,8 +13,8 @@ from django.views.i18n import set_language
 
 from issues.models import Issue
 from issues.selectors.issues import issue_article, issue_body_html, issue_for_page
-from issues.selectors.search import search as search_hits
-from issues.selectors.search import search_snippets
+from issues.selectors.search import SearchTooCostly, clean_query
+from issues.selectors.search import search as search_page
 from issues.services.issues import issue_render
 from issues.services.moderation import ReportLimitReached, client_hash, report_create
 from issues.web.caching import PAGE_NUMBER, cache_public_page
@@ -179,9 +179,21 @@ def report_thanks(request):
 
 
 def search(request):
-    """Published issues, sections and items matching `q`, paginated; never cached."""
-    query, hits = search_hits(request.GET.get("q", ""))
-    page = Paginator(hits, SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
-    search_snippets(hits=page.object_list, query=query)
-    context = {"query": query, "raw_query": request.GET.get("q", ""), "page": page}
+    """Published issues, sections and items matching `q`, a page at a time; never cached.
+
+    Only the page shown is fetched (issues.selectors.search): its database cost does not grow
+    with the number of matches. A page that is not a number, or past the last, is a 404.
+    """
+    raw_query = request.GET.get("q", "")
+    number = request.GET.get("page", "1")
+    if not PAGE_NUMBER.fullmatch(number):
+        raise Http404("The search has no such page.")
+    try:
+        page = search_page(raw_query, page=int(number), per_page=SEARCH_PAGE_SIZE)
+    except SearchTooCostly:
+        context = {"query": clean_query(raw_query), "raw_query": raw_query, "too_costly": True}
+        return render(request, "issues/search.html", context, status=503)
+    if page.number > 1 and not page.hits:
+        raise Http404("The search has no such page.")
+    context = {"query": page.query, "raw_query": raw_query, "page": page}
     return render(request, "issues/search.html", context)

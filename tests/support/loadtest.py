@@ -6,7 +6,10 @@ settings on loopback. Reader threads mix issue pages, the home page, search, bot
 submissions, each report from its own client address; one editor saves an issue through the admin
 again and again. Afterwards the database must hold every report that was thanked for and every
 save that was accepted. With --fault, PostgreSQL is stopped and started again mid-run: 503s only
-while it is away, full service after it, with the same gunicorn.
+while it is away, full service after it, with the same gunicorn. With --slow-mail, mail goes to
+a server that accepts connections and never answers, a moderator has an address and a task
+worker runs beside gunicorn: reports keep arriving, their notifications wait on that server in
+the worker, and readers must be served as before (issue 14, item 4).
 """
 
 import argparse
@@ -18,6 +21,7 @@ import json
 import os
 import random
 import re
+import subprocess
 import sys
 import tempfile
 import threading
@@ -31,7 +35,9 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.support.admin_forms import form_data  # noqa: E402
+from tests.support.silent_smtp import silent_smtp  # noqa: E402
 from tests.support.stack import (  # noqa: E402
+    ROOT,
     ThrowawayPostgres,
     free_port,
     fresh_postgres_database,
@@ -72,8 +78,21 @@ for data in Version.objects.filter(serialized_data__contains=prefix + "edit-").v
 ):
     revised.update(pattern.findall(data))
 body = Item.objects.filter(pk=%(item)d).values_list("body", flat=True).first() or ""
-print(json.dumps({"notes": notes, "revised": sorted(revised), "current": pattern.findall(body)}))
+from django.db.models import Count
+from django_tasks_db.models import DBTaskResult
+tasks = dict(
+    DBTaskResult.objects.filter(task_path="issues.tasks.notify_moderators")
+    .values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+)
+print(json.dumps({"notes": notes, "revised": sorted(revised), "current": pattern.findall(body),
+                  "mail_tasks": tasks}))
 """
+# For --slow-mail: someone for the notifications to go to.
+MODERATOR = """
+from tests.factories import make_user
+make_user("load-moderator", staff=True, groups=["Moderators"], email="moderator@example.org")
+"""
+READER_PAGES = ("issue", "home", "search", "feed", "atom")
 
 
 @dataclass
@@ -363,6 +382,8 @@ def problems(result):
             f"{min(offsets):+.1f} s to {max(offsets):+.1f} s after {since}"
         )
     found += result.transport_errors[:10]
+    if "mail_tasks" in result.stored and not result.stored["mail_tasks"]:
+        found.append("slow mail: no notification was queued, so the mail server was never met")
     kinds = {"issue", "home", "search", "feed", "atom", "report", "edit_save"}
     after = outage[1] + RECOVERY_GRACE if outage else 0.0
     served = {s.kind for s in result.samples if 200 <= s.status < 400 and s.started > after}
@@ -386,6 +407,33 @@ def problems(result):
     return found
 
 
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))] if ordered else 0
+
+
+def latencies(result, kinds):
+    """Milliseconds each answered request of these kinds took, start to last byte."""
+    return [(s.ended - s.started) * 1000 for s in result.samples if s.kind in kinds and s.status]
+
+
+def latency_lines(result):
+    """p50, p95 and the slowest, for the readers' pages together and for reports."""
+    lines = []
+    for label, kinds in (("readers' pages", READER_PAGES), ("report POST", ("report",))):
+        values = latencies(result, kinds)
+        if values:
+            lines.append(
+                f"{label}: p50 {percentile(values, 0.5):.0f} ms, "
+                f"p95 {percentile(values, 0.95):.0f} ms, max {max(values):.0f} ms "
+                f"({len(values)} requests)"
+            )
+    tasks = result.stored.get("mail_tasks")
+    if tasks is not None:
+        lines.append(f"notification tasks by status: {tasks or 'none'}")
+    return lines
+
+
 def summary(result):
     """The figures, as lines for a terminal or the README."""
     lines = [f"duration {result.duration:.1f} s, {len(result.samples)} requests"]
@@ -394,6 +442,7 @@ def summary(result):
             f"{status or 'no answer'}: {n}" for status, n in sorted(statuses.items())
         )
         lines.append(f"  {kind:<12} {sum(statuses.values()):>6}  ({detail})")
+    lines += latency_lines(result)
     five = sum(1 for s in result.samples if s.status >= 500)
     lines.append(f"5xx: {five} (503: {sum(1 for s in result.samples if s.status == 503)})")
     if result.outage:
@@ -419,18 +468,60 @@ def fresh_database(url):
     return fresh_postgres_database(url, prefix="digest_load")
 
 
-def load_run(*, database_url, workdir, duration, readers=8, workers=4, postgres=None):
+@contextlib.contextmanager
+def task_worker(env, log):
+    """`manage.py db_worker` for every queue, as `make run` starts it; stopped afterwards."""
+    with open(log, "ab") as out:
+        worker = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "db_worker", "--queue-name", "*"],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield worker
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)  # it finishes the task in hand, up to EMAIL_TIMEOUT
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
+def load_run(
+    *, database_url, workdir, duration, readers=8, workers=4, postgres=None, slow_mail=False
+):
     """Prepare the site on that database, serve it with gunicorn, run the load, read back."""
-    env = production_env(
-        database_url=database_url,
-        workdir=workdir,
-        # Straight to gunicorn from loopback, a trusted proxy by default: the client address is
-        # the last X-Forwarded-For hop we send.
-        DIGEST_PAGE_DIR="",
-        # Moderators have no email in the demo; never reach for an SMTP server anyway.
-        DJANGO_EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-    )
-    targets, password = prepare(env)
+    with contextlib.ExitStack() as stack:
+        if slow_mail:
+            mail = {
+                "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "DJANGO_EMAIL_HOST": "127.0.0.1",
+                "DJANGO_EMAIL_PORT": stack.enter_context(silent_smtp()),
+            }
+        else:  # Moderators have no email in the demo; never reach for an SMTP server anyway.
+            mail = {"DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+        env = production_env(
+            database_url=database_url,
+            workdir=workdir,
+            # Straight to gunicorn from loopback, a trusted proxy by default: the client address
+            # is the last X-Forwarded-For hop we send.
+            DIGEST_PAGE_DIR="",
+            **mail,
+        )
+        targets, password = prepare(env)
+        if slow_mail:
+            manage("shell", "-c", MODERATOR, env=env)
+            stack.enter_context(task_worker(env, Path(workdir) / "worker.log"))
+        return _serve_and_load(
+            env, workdir, targets, password, duration, readers, workers, postgres, slow_mail
+        )
+
+
+def _serve_and_load(env, workdir, targets, password, duration, readers, workers, postgres,
+                    slow_mail):  # fmt: skip
     port = free_port()
     log = Path(workdir) / "gunicorn.log"
     with gunicorn(env=env, port=port, workers=workers, log=log):
@@ -451,7 +542,10 @@ def load_run(*, database_url, workdir, duration, readers=8, workers=4, postgres=
     result.stored["log_tail"] = "\n".join(line for line in lines.splitlines() if line[:1] != "{")[
         :6000
     ]
-    return collect(result, env)
+    result = collect(result, env)
+    if not slow_mail:
+        result.stored.pop("mail_tasks", None)
+    return result
 
 
 def main():
@@ -465,6 +559,12 @@ def main():
         action="store_true",
         default=os.environ.get("LOADTEST_FAULT", "") not in ("", "0"),
         help="stop and restart PostgreSQL mid-run (a throwaway cluster: needs root)",
+    )
+    parser.add_argument(
+        "--slow-mail",
+        action="store_true",
+        default=os.environ.get("LOADTEST_SLOW_MAIL", "") not in ("", "0"),
+        help="mail to a server that accepts and never answers, with a task worker running",
     )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
@@ -485,6 +585,7 @@ def main():
             duration=args.duration,
             readers=args.readers,
             postgres=postgres if args.fault else None,
+            slow_mail=args.slow_mail,
         )
     print("\n".join(summary(result)))
     found = problems(result)
