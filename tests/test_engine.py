@@ -17,6 +17,7 @@ from issues.text.markdown import (
     html_text,
     link_targets,
     parse,
+    plain_text,
     render_inline_markdown,
     render_markdown,
 )
@@ -206,3 +207,19 @@ class TestRawHtmlLinks:
         html, fragment = cited(text)
         assert [m.number for m in fragment.marks] == [1]
         assert "p{}" not in html
+
+
+class TestSearchText:
+    def test_one_line_of_what_the_page_shows(self):
+        text = (
+            "## A `code_x` *title*\n\nSee [the paper](https://a.example/p?x=1) and "
+            "![a chart](https://a.example/c.png), or [write](mailto:ed@x.example).\n\n"
+            "- one\n- two\n\n```\n# not a heading\n```\n\n<b>bold</b> &amp; <!-- hidden -->"
+        )
+        assert plain_text(text) == (
+            "A code_x title See the paper and a chart, or write (ed@x.example). - one - two "
+            "# not a heading bold &"
+        )
+
+    def test_nothing(self):
+        assert plain_text("") == ""

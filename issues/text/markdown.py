@@ -441,6 +441,12 @@ def render_inline_markdown(text):
     return parse(text, inline=True).html
 
 
+def plain_text(markdown):
+    """Markdown as one line of readable text (search snippets): link and image texts kept, URLs
+    and markup dropped, mailto addresses spelt out; read by the engine, as the page is."""
+    return " ".join(parse(markdown).text.split())
+
+
 def link_targets(text):
     """Every link target the editor wrote, before sanitising (for pre-publication checks)."""
     return parse(text).targets
