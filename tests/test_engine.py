@@ -189,6 +189,9 @@ class TestPlainText:
     def test_a_fence_opening_a_list_item_is_kept(self):
         assert parse("- first\n- ```\n  code\n  ```\n").text == "- first\n-\n\ncode"
 
+    def test_a_second_paragraph_in_a_nested_item_is_its_own_block(self):
+        assert parse("- a\n  - b\n\n    more b").text == "- a\n  - b\n\nmore b"
+
     def test_indented_code_is_kept(self):
         assert parse("Text\n\n    code here\n").text == "Text\n\ncode here"
 

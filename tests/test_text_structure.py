@@ -20,6 +20,8 @@ class TestIcons:
             ("⭐️ Notable Mentions", ("⭐️", "Notable Mentions")),  # with a variation selector
             ("👩‍💻 Code", ("👩‍💻", "Code")),  # joined by a zero-width joiner
             ("👍🏽 Liked", ("👍🏽", "Liked")),  # with a skin tone
+            ("👍🏻 Liked", ("👍🏻", "Liked")),  # the lightest and the darkest tones
+            ("👍🏿 Liked", ("👍🏿", "Liked")),
             ("📰  Publications  ", ("📰", "Publications")),
             ("C++ news", ("", "C++ news")),
             ("📰", ("", "📰")),  # an icon alone is the title
@@ -96,6 +98,17 @@ class TestTrackBlocks:
         assert follow(["<!---->"]) == [(None, False)]
         assert follow(["<!-- -->x <!--"]) == [(None, False)]
 
+    def test_a_comment_indented_by_up_to_three_spaces_opens_a_block(self):
+        assert follow(["   <!--", "## hidden", "-->"]) == [
+            (None, True),
+            (None, True),
+            (None, False),
+        ]
+
+    def test_a_comment_after_a_tab_or_text_opens_nothing(self):
+        assert follow(["\t<!--", "## shown"]) == [(None, False), (None, False)]  # indented code
+        assert follow(["X<!--", "## shown"]) == [(None, False), (None, False)]
+
     def test_a_comment_inside_a_fence_is_code(self):
         assert follow(["```", "<!--", "```", "## shown"]) == [
             ("```", False),
@@ -131,6 +144,7 @@ class TestStructureProblems:
 
     def test_headings_in_code_and_comments_are_text(self):
         assert structure_problems("```\n## code\n```\n<!--\n### hidden\n-->\nok") == []
+        assert structure_problems("<!--\ntext\n## hidden\n### hidden\n-->") == []
 
     def test_an_unclosed_fence_is_named(self):
         assert structure_problems("text\n~~~~\n## in code") == [
@@ -182,6 +196,13 @@ class TestFirstSentence:
     def test_a_cut_drops_trailing_punctuation(self):
         assert first_sentence("aaaa, bbbb; cccc: dddd eeee", limit=12) == "aaaa, bbbb…"
         assert first_sentence("一二三四五，六七八九十，" * 3, limit=12) == "一二三四五，六七八九十…"
+
+    def test_a_cut_keeps_a_word_ending_in_x(self):
+        assert first_sentence("aaaX " * 20, limit=12) == "aaaX aaaX…"
+
+    def test_the_stored_html_is_cut_at_200_characters_too(self):
+        assert html_first_sentence("<p>" + "a" * 200 + "</p>") == "a" * 200
+        assert html_first_sentence("<p>" + "a" * 201 + "</p>") == "a" * 199 + "…"
 
     def test_a_long_chinese_sentence_is_cut_anywhere(self):
         assert first_sentence("汉" * 300) == "汉" * 199 + "…"

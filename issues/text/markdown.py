@@ -131,7 +131,7 @@ class Flavour:
 WEB = Flavour(cleaner=_cleaner())
 
 
-def html_flavour(*, unlink=False, styles=None, base_url=None, link_prefix="", **options):
+def html_flavour(*, unlink=False, styles=None, base_url=None, link_prefix=""):
     """A flavour for an HTML format: links kept or unlinked, inline styles, absolute URLs."""
     tags = ALLOWED_TAGS - {"a"} if unlink else ALLOWED_TAGS
     return Flavour(
@@ -141,7 +141,6 @@ def html_flavour(*, unlink=False, styles=None, base_url=None, link_prefix="", **
         spell_mailto=unlink,
         mark_style=(styles or {}).get("sup", ""),
         mark_link_style=(styles or {}).get("a", ""),
-        **options,
     )
 
 
