@@ -89,6 +89,17 @@ class TestWhatTheEngineReads:
             '<sup class="citation" id="cite-2-1"><a href="#ref-2">[2]</a></sup></p>\n'
         )
 
+    def test_a_link_text_broken_over_lines_is_one_reference_text(self):
+        citations = CitationNumbering()
+        parse(
+            "[Line one\\\nline two](https://a.example/) [a\nb](https://b.example/)",
+            citations=citations,
+        )
+        assert [ref.text for ref in citations.references] == ["Line one line two", "a b"]
+
+    def test_the_private_mark_characters_are_removed_from_editor_text(self):
+        assert render_markdown("a\ue000b\ue001c") == "<p>abc</p>\n"
+
     def test_inline_titles_cite_whatever_they_look_like(self):
         html = render_inline_markdown("1. [A](https://a.example/)")
         assert html.startswith('1. <a href="https://a.example/">A</a>')
