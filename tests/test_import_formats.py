@@ -538,3 +538,9 @@ class TestDetailsTheMutantsFound:
             "language: en",
         ]
         assert parse_issue(text, allow_flat=True).published_at == issue.published_at
+
+    def test_front_matter_yaml_cannot_read_is_refused_with_a_reason(self):
+        # A control character: PyYAML's reader error carries no `problem` of its own.
+        assert refused("---\ntitle: T\x07\n---\n## S\n### I\n").endswith(
+            "bad front matter: it is not valid YAML"
+        )
