@@ -203,6 +203,9 @@ class TestPlainText:
     def test_a_second_paragraph_in_a_nested_item_is_its_own_block(self):
         assert parse("- a\n  - b\n\n    more b").text == "- a\n  - b\n\nmore b"
 
+    def test_a_newline_written_as_an_entity_is_a_space(self):
+        assert parse("foo&#10;&#10;bar").text == "foo  bar"
+
     def test_indented_code_is_kept(self):
         assert parse("Text\n\n    code here\n").text == "Text\n\ncode here"
 
