@@ -2,8 +2,10 @@
 re-render of an unchanged issue writes no citation rows."""
 
 import pytest
+from bs4 import BeautifulSoup
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from issues.models import Item
 from issues.services.issues import issue_render
@@ -65,3 +67,25 @@ def test_an_unchanged_issue_writes_no_citation_rows():
     ]
     assert writes == []
     assert rows(issue) == before
+
+
+def test_the_reference_list_entries():
+    issue = make_issue(
+        number=3,
+        sections=[
+            ("S", "", [("One", "[Why?](https://q.example/) and [a & b](https://a.example/)")]),
+            ("T", "", [("Two", "[again](https://a.example/) and [gone](https://g.example/)")]),
+        ],
+    )
+    Item.objects.filter(title="Two").update(removed_at=timezone.now(), removal_reason="spam")
+    issue_render(issue=issue)
+    entries = BeautifulSoup(issue.rendered_html, "html.parser").select("ol.references > li")
+    assert [(li["id"], li.get("class"), " ".join(li.get_text().split())) for li in entries] == [
+        ("ref-1", None, "[1] Why? https://q.example/ ↩"),
+        ("ref-2", None, "[2] a & b: https://a.example/ ↩"),
+        ("ref-3", ["ref-removed"], "[3] removed by the moderators"),
+    ]
+    backrefs = entries[1].select(".backrefs a")
+    assert [(a["href"], a["aria-label"]) for a in backrefs] == [
+        ("#cite-2-1", "Back to citation 2, place 1")
+    ]
