@@ -11,6 +11,7 @@ from issues.text.article import (
     render_article,
     render_intro_teaser,
 )
+from issues.text.citations import CitationNumbering
 from issues.text.markdown import MAX_TEXT_CHARS, html_flavour
 
 
@@ -199,6 +200,41 @@ class TestMutationSurvivors:
         the_issue, sections = issue(items=[_Fake(title="t", body="> " * 30 + "x")])
         assert isinstance(sections[0].items, _Items)  # has .all(), as a related manager
         assert article_problems(the_issue, sections)[0].startswith("item 1.1 body nests")
+
+    def test_the_teaser_numbers_as_the_page_whatever_the_title_holds(self):
+        the_issue, sections = issue(title="<!-- draft --> [T](https://t.example/)")
+        page = render_article(the_issue, sections)
+        assert 'href="#ref-2"' in page.intro_html
+        assert render_intro_teaser(the_issue) == (
+            '<p>Intro <a href="https://i.example/">i</a><sup class="citation">'
+            '<a href="/issues/9/#ref-2">[2]</a></sup>.</p>\n'
+        )
+
+    def test_sections_may_hold_plain_lists_of_items_or_managers(self):
+        deep = _Fake(title="t", body="> " * 30 + "x")
+        the_issue, sections = issue(items=[deep])
+        sections[0].items = [deep]
+        assert article_problems(the_issue, sections)[0].startswith("item 1.1 body nests")
+
+        class Manager:  # a related manager: not iterable itself
+            def all(self):
+                return [deep]
+
+        sections[0].items = Manager()
+        assert article_problems(the_issue, sections)[0].startswith("item 1.1 body nests")
+
+
+class TestCitationNumbering:
+    def test_every_citation_is_recorded_with_its_text_and_spelling(self):
+        numbering = CitationNumbering()
+        first = numbering.cite("https://a.example/x?utm_source=z", "A")
+        second = numbering.cite("HTTPS://A.example/x", "again A")
+        (ref,) = numbering.references
+        assert (first.number, second.number) == (1, 1)
+        assert ref.texts == ["A", "again A"]
+        assert ref.urls == ["https://a.example/x?utm_source=z", "HTTPS://A.example/x"]
+        assert ref.url == "https://a.example/x?utm_source=z"
+        assert ref.visible_anchors == ["cite-1-1", "cite-1-2"] and not ref.is_removed
 
 
 class TestFlavours:

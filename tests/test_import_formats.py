@@ -502,3 +502,45 @@ class TestDetailsTheMutantsFound:
             ("[B](https://b.example/)", "after a blank"),
             ("[C](https://c.example/)", ""),
         ]
+
+    def test_texts_ending_or_starting_with_an_x_keep_it(self):
+        parsed = parse_issue("## News\n\nFollow us on X\n\n**1、First**\n\nBody on X\n", title="T")
+        assert parsed.sections[0].text == "Follow us on X"
+        assert parsed.sections[0].items[0].body == "Body on X"
+        text = "# Blogs\n\n* [One](https://one.example/) about X\n* [Two](https://t.example/) X\n"
+        text += "\n# More\n\n* [Three](https://three.example/)\n"
+        items = parse_issue(text, title="T", allow_flat=True).sections[0].items
+        assert [i.body for i in items] == ["about X", "X"]
+        text = "# A\n\n* [x](https://x.example/)\n  X marks [the docs][d]\n\n# B\n\n[d]: https://d.example/\n"
+        body = parse_issue(text, title="T").sections[0].items[0].body
+        assert body == "X marks [the docs][d]\n\n[d]: https://d.example/"
+
+    def test_the_export_header_keeps_the_date_and_long_titles_on_one_line(self):
+        import datetime
+        from types import SimpleNamespace
+
+        from issues.formats.interchange import serialize_issue
+
+        title = "A title " + "long " * 30
+        issue = SimpleNamespace(
+            number=7,
+            title=title.strip(),
+            published_at=datetime.datetime(2024, 5, 1, 8, tzinfo=datetime.UTC),
+            language="en",
+            intro="",
+        )
+        text = serialize_issue(issue, [])
+        assert text.splitlines()[:5] == [
+            "---",
+            "number: 7",
+            f"title: {title.strip()}",
+            "date: '2024-05-01T08:00:00+00:00'",
+            "language: en",
+        ]
+        assert parse_issue(text, allow_flat=True).published_at == issue.published_at
+
+    def test_front_matter_yaml_cannot_read_is_refused_with_a_reason(self):
+        # A control character: PyYAML's reader error carries no `problem` of its own.
+        assert refused("---\ntitle: T\x07\n---\n## S\n### I\n").endswith(
+            "bad front matter: it is not valid YAML"
+        )

@@ -2,6 +2,7 @@
 
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext
 
 from issues.models import Issue, Reference, Section
 from issues.selectors.sql import connection_for, issue_page_sql
@@ -61,6 +62,14 @@ def issue_article(*, issue: Issue, sections: list[Section] | None = None) -> Ren
 def issue_body_html(*, issue: Issue, rendered: RenderedIssue, reportable: bool = True) -> str:
     """The issue's article (title to reference list) as HTML, in the issue's language; previews
     (not `reportable`) have no "Report item" links, since readers cannot report a draft."""
-    context = {"issue": issue, "rendered": rendered, "reportable": reportable}
     with translation.override(issue.language):
+        # Translated once per page, numbered per use (issues/templatetags/issue_page.py).
+        labels = {
+            "section_link": gettext("Link to section %(number)s"),
+            "item_link": gettext("Link to item %(number)s"),
+            "report_item": gettext("Report item %(number)s"),
+            "back_to_citation": gettext("Back to citation %(number)s, place %(n)s"),
+            "removed_reference": gettext("removed by the moderators"),
+        }
+        context = {"issue": issue, "rendered": rendered, "reportable": reportable, "labels": labels}
         return render_to_string("issues/_issue_body.html", context)

@@ -46,44 +46,52 @@ def issue_render(*, issue: Issue) -> RenderedIssue:
 
 
 def _citations_refresh(*, issue: Issue, references: list[NumberedReference]) -> None:
-    wanted: dict[str, tuple[int, str, int]] = {}
+    """Make the issue's Citation rows match `references`, writing only what changed (a re-render
+    after a small edit, or of an unchanged issue, writes few rows or none)."""
+    keys = {reference_key(ref) for ref in references}
+    ids = dict(
+        Reference.objects.filter(normalized_url__in=keys).values_list("normalized_url", "pk")
+    )
+    if missing := keys - ids.keys():
+        Reference.objects.bulk_create(
+            [
+                Reference(url=ref.url[:URL_MAX_LENGTH], normalized_url=reference_key(ref))
+                for ref in references
+                if reference_key(ref) in missing
+            ],
+            ignore_conflicts=True,
+        )
+        ids |= dict(
+            Reference.objects.filter(normalized_url__in=missing).values_list("normalized_url", "pk")
+        )
+    # reference id → (number, text, count); two URLs alike in their first 2,000 characters
+    # share a row, and the first citation wins.
+    wanted: dict[int, tuple[int, str, int]] = {}
     for ref in references:
         wanted.setdefault(
-            reference_key(ref), (ref.number, ref.text[:URL_MAX_LENGTH], len(ref.anchors))
+            ids[reference_key(ref)], (ref.number, ref.text[:URL_MAX_LENGTH], len(ref.anchors))
         )
-    stored = {
-        key: (number, text, count)
-        for key, number, text, count in Citation.objects.filter(issue=issue).values_list(
-            "reference__normalized_url", "number", "text", "count"
-        )
-    }
-    if stored == wanted:
-        return  # most saves change no link: one read instead of rewriting every citation
-    Reference.objects.bulk_create(
-        [
-            Reference(url=ref.url[:URL_MAX_LENGTH], normalized_url=reference_key(ref))
-            for ref in references
-        ],
-        ignore_conflicts=True,
+    stale, changed = [], []
+    for pk, reference_id, number, text, count in Citation.objects.filter(issue=issue).values_list(
+        "pk", "reference_id", "number", "text", "count"
+    ):
+        new = wanted.get(reference_id)
+        if new is None or new[0] != number:
+            # Numbers are unique per issue: a renumbered row goes and comes back, never updated
+            # into a number another row still holds.
+            stale.append(pk)
+            continue
+        del wanted[reference_id]
+        if new != (number, text, count):
+            changed.append(Citation(pk=pk, text=new[1], count=new[2]))
+    if stale:
+        Citation.objects.filter(pk__in=stale).delete()
+    if changed:
+        Citation.objects.bulk_update(changed, ["text", "count"])
+    Citation.objects.bulk_create(
+        Citation(issue=issue, reference_id=reference_id, number=number, text=text, count=count)
+        for reference_id, (number, text, count) in wanted.items()
     )
-    by_key = Reference.objects.in_bulk(
-        {reference_key(ref) for ref in references}, field_name="normalized_url"
-    )
-    Citation.objects.filter(issue=issue).delete()
-    citations: dict[str, Citation] = {}
-    for ref in references:
-        # Two URLs alike in their first 2,000 characters share a row; the first citation wins.
-        citations.setdefault(
-            reference_key(ref),
-            Citation(
-                issue=issue,
-                reference=by_key[reference_key(ref)],
-                number=ref.number,
-                text=ref.text[:URL_MAX_LENGTH],
-                count=len(ref.anchors),
-            ),
-        )
-    Citation.objects.bulk_create(citations.values())
 
 
 def issues_render_citing(*, reference: Reference) -> None:

@@ -6,7 +6,7 @@ citations numbered by first appearance across title, intro, section titles and t
 titles and bodies. A format is a flavour of the same fragments (`RenderedIssue.in_format`).
 """
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from issues.text.citations import CitationNumbering
 from issues.text.limits import MAX_ISSUE_CHARS, MAX_LINKS_PER_ISSUE
@@ -60,7 +60,6 @@ class RenderedIssue:
     references: list
     title_html: str = ""
     intro_html: str = ""
-    flavour: object = field(default=WEB, repr=False)
 
     @property
     def title_text(self):
@@ -76,7 +75,6 @@ class RenderedIssue:
             self,
             title_html=out(self.title),
             intro_html=out(self.intro),
-            flavour=flavour,
             sections=[
                 replace(
                     section,

@@ -131,7 +131,7 @@ class Flavour:
 WEB = Flavour(cleaner=_cleaner())
 
 
-def html_flavour(*, unlink=False, styles=None, base_url=None, link_prefix="", **options):
+def html_flavour(*, unlink=False, styles=None, base_url=None, link_prefix=""):
     """A flavour for an HTML format: links kept or unlinked, inline styles, absolute URLs."""
     tags = ALLOWED_TAGS - {"a"} if unlink else ALLOWED_TAGS
     return Flavour(
@@ -141,7 +141,6 @@ def html_flavour(*, unlink=False, styles=None, base_url=None, link_prefix="", **
         spell_mailto=unlink,
         mark_style=(styles or {}).get("sup", ""),
         mark_link_style=(styles or {}).get("a", ""),
-        **options,
     )
 
 
@@ -309,8 +308,18 @@ def _render_link_close(self, tokens, idx, options, env):
     return out
 
 
-def _build_engine():
-    engine = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING})
+# Options markdown-it reads with `.get(name, default)`, set to those defaults: a missing name
+# costs a raised KeyError each time (once per inline run for strikethrough's).
+_DEFAULTS = {
+    "strikethrough_single_tilde": False, "tasklists": False, "tasklists_editable": False,
+    "store_labels": False, "inline_definitions": False, "alerts": False,
+}  # fmt: skip
+
+
+def _build_engine(*, with_deadline):
+    """The parser, built once per process; `with_deadline` adds the time check of texts read
+    with limits (a rule run at every inline position: stored texts do without it)."""
+    engine = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING, **_DEFAULTS})
     engine.enable(["table", "strikethrough"])
     engine.use(tasklists_plugin)
     # Every target reaches the tokens as the editor wrote it: nh3 decides which schemes survive
@@ -320,14 +329,16 @@ def _build_engine():
     # An autolink shows its URL as written, too (and markdown-it's decoding, punycode included,
     # cost a millisecond per autolink).
     engine.normalizeLinkText = lambda url: url
-    engine.inline.ruler.before("text", "digest_deadline", _inline_deadline)
-    engine.block.ruler.before("table", "digest_deadline", _block_deadline)
+    if with_deadline:
+        engine.inline.ruler.before("text", "digest_deadline", _inline_deadline)
+        engine.block.ruler.before("table", "digest_deadline", _block_deadline)
     engine.core.ruler.push("digest_citations", _read_tokens)
     engine.add_render_rule("link_close", _render_link_close)
     return engine
 
 
-ENGINE = _build_engine()
+ENGINE = _build_engine(with_deadline=False)
+CHECKED_ENGINE = _build_engine(with_deadline=True)
 
 
 def check_text(text, *, what="the text"):
@@ -362,7 +373,8 @@ def parse(text, *, citations=None, is_removed=False, inline=False, limits=False,
     if limits:
         env["deadline"] = time.process_time() + RENDER_SECONDS
     try:
-        tokens = ENGINE.parseInline(text, env) if inline else ENGINE.parse(text, env)
+        engine = CHECKED_ENGINE if limits else ENGINE
+        tokens = engine.parseInline(text, env) if inline else engine.parse(text, env)
     except TextRefused as error:
         raise TextRefused(f"{what} {error}") from None
     env.pop("deadline", None)
@@ -426,6 +438,12 @@ def render_inline_markdown(text):
     """Render a one-line Markdown title as inline HTML: whatever it looks like ("1. …", "- …",
     "> …", "# …"), a title is never a block, and links in it are links."""
     return parse(text, inline=True).html
+
+
+def plain_text(markdown):
+    """Markdown as one line of readable text (search snippets): link and image texts kept, URLs
+    and markup dropped, mailto addresses spelt out; read by the engine, as the page is."""
+    return " ".join(parse(markdown).text.split())
 
 
 def link_targets(text):
