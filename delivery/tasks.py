@@ -19,6 +19,7 @@ from collections import Counter
 
 from django.conf import settings
 from django.core.mail import get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import (
     DEFAULT_DB_ALIAS,
     IntegrityError,
@@ -268,7 +269,11 @@ def _now_param():
 
 def _hand_over(mail_connection, prepared, parts, send, subscriber_id, email):
     """Give one subscriber's message to the mail server (raises what the server answered)."""
-    data = prepared.for_subscriber(subscriber_id=subscriber_id, to=email) if prepared else None
+    data = None
+    # The prepared bytes need an open SMTP conversation; other backends (files in `make run`,
+    # an ESP through anymail) get the message built in full.
+    if isinstance(mail_connection, SMTPBackend) and mail_connection.connection is not None:
+        data = prepared.for_subscriber(subscriber_id=subscriber_id, to=email)
     if data is not None:
         mail_connection.connection.sendmail(prepared.from_address, [email], data)
         return

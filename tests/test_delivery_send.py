@@ -340,3 +340,17 @@ def test_rate_limit_spreads_messages(
 
 def test_email_export_unchanged_by_sending(issue):
     assert "unsubscribe" not in export_issue(issue=issue, fmt="email").lower()
+
+
+def test_a_send_through_a_backend_other_than_smtp(
+    issue, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    # `make run` writes mail to files; the prepared bytes are only for an SMTP connection.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path)
+    subscribers = confirmed(3)
+    start(issue, django_capture_on_commit_callbacks)
+    run_queued_tasks()
+    written = "".join(path.read_text() for path in tmp_path.iterdir())
+    assert all(f"To: {s.email}" in written for s in subscribers)
+    assert Delivery.objects.filter(status=Delivery.Status.SENT).count() == 3
