@@ -358,6 +358,21 @@ class TestLimits:
             f"line 5: item 'Big' is {MAX_FIELD_CHARS + 5:,} characters long; the limit"
         )
 
+    @pytest.mark.parametrize(
+        ("head", "line"),
+        [
+            ("---\ntitle: T\nnumber: 1\nlanguage: en\n---\n", 6),  # Digest's format
+            ("---\ntitle: T\nlayout: post\n---\n\n\n", 7),  # blank lines before the intro
+            ("# T\n\n", 3),  # after the `# Title` line
+            ("Title: T\nSlug: t\n\n", 4),  # after a Pelican header
+        ],
+    )
+    def test_an_intro_too_long_is_refused_at_its_first_line(self, head, line):
+        text = head + "word " * (MAX_FIELD_CHARS // 5 + 1) + "\n## S\n### I\n"
+        assert refused(text).startswith(
+            f"line {line}: the intro is {MAX_FIELD_CHARS + 5:,} characters long; the limit"
+        )
+
     @pytest.mark.django_db
     def test_an_issue_at_the_limits_imports_in_seconds(self, tmp_path):
         body = "Read [this](https://x.example/{n}) and *that*. " * 4

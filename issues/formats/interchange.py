@@ -141,6 +141,8 @@ class ParsedIssue:
     warnings: list = field(default_factory=list)
     # What the parser decided about the file, for the importer's one-line summary.
     decisions: list = field(default_factory=list)
+    # The file's line where `intro` begins (error messages name it).
+    intro_line: int = field(default=1, compare=False)
 
     @property
     def item_count(self):
@@ -454,13 +456,15 @@ def _split(issue, lines, start, *, section_level, item_level, exact=False):
         joined = "\n".join(buffer)
         chunk = joined.strip("\n")
         buffer.clear()
+        blank_lines = len(joined) - len(joined.lstrip("\n"))
         if item is not None:
             item.body = chunk
         elif section is not None:
             section.text = chunk
-            section.text_line = section.line + 1 + len(joined) - len(joined.lstrip("\n"))
+            section.text_line = section.line + 1 + blank_lines
         else:
             issue.intro = chunk
+            issue.intro_line = start + 1 + blank_lines
 
     for number, line in enumerate(lines[start:], start=start + 1):
         match = _ATX_HEADING.match(line) if fence is None and not in_comment else None
@@ -721,7 +725,7 @@ def _check_limits(issue, lines):
                     number,
                 )
     for what, text, line in [
-        ("the intro", issue.intro, 1),
+        ("the intro", issue.intro, issue.intro_line),
         *((f"section {s.title[:40]!r}", s.text, s.line) for s in issue.sections),
         *((f"item {i.title[:40]!r}", i.body, i.line) for i in items),
     ]:
