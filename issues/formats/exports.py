@@ -76,6 +76,8 @@ STYLE_FOR_TAG = {
     "table": "border-collapse:collapse;",
     "th": "border:1px solid #d8d8d8;padding:4px 8px;",
     "td": "border:1px solid #d8d8d8;padding:4px 8px;",
+    # A text's footnotes (written by the engine around its notes, not an editor's tag).
+    "section": "font-size:14px;border-top:1px solid #d8d8d8;margin-top:12px;",
 }
 EMAIL_STYLES = {
     "body": f"margin:0;padding:0;background:#f4f4f2;font-family:{FONT};color:#1d1d1f;",

@@ -19,6 +19,9 @@ from issues.text.markdown import (
     parse,
 )
 
+# The intro's place on the page: its footnotes' ids start with it, as items' start with theirs.
+INTRO_ANCHOR = "intro"
+
 
 @dataclass
 class RenderedItem:
@@ -94,24 +97,28 @@ def render_article(issue, sections, *, reference_titles=None):
     """Render a whole issue in reading order, numbering sections, items and citations."""
     citations = CitationNumbering()
     title = parse(issue.title, citations=citations, inline=True)
-    intro = parse(issue.intro, citations=citations)
+    intro = parse(issue.intro, citations=citations, anchor=INTRO_ANCHOR)
     rendered_sections = []
     for section_number, section in enumerate(sections, start=1):
         section_title = parse(section.title, citations=citations, inline=True)
-        section_text = parse(section.text, citations=citations)
+        section_anchor = f"section-{section_number}"
+        section_text = parse(section.text, citations=citations, anchor=section_anchor)
         rendered_items = []
         for item_number, item in enumerate(section.items.all(), start=1):
             # A removed item is still read for numbering, so every later number stays put.
             is_removed = getattr(item, "is_removed", False)
+            item_anchor = f"item-{section_number}-{item_number}"
             rendered_items.append(
                 RenderedItem(
                     item=item,
                     number=f"{section_number}.{item_number}",
-                    anchor=f"item-{section_number}-{item_number}",
+                    anchor=item_anchor,
                     title=parse(
                         item.title, citations=citations, inline=True, is_removed=is_removed
                     ),
-                    body=parse(item.body, citations=citations, is_removed=is_removed),
+                    body=parse(
+                        item.body, citations=citations, is_removed=is_removed, anchor=item_anchor
+                    ),
                     is_removed=is_removed,
                 )
             )
@@ -119,7 +126,7 @@ def render_article(issue, sections, *, reference_titles=None):
             RenderedSection(
                 section=section,
                 number=section_number,
-                anchor=f"section-{section_number}",
+                anchor=section_anchor,
                 title=section_title,
                 text=section_text,
                 items=rendered_items,
@@ -138,7 +145,7 @@ def render_intro_teaser(issue):
     """The issue's intro for other pages: citations point at the issue page's reference list."""
     citations = CitationNumbering()
     parse(issue.title, citations=citations, inline=True)
-    intro = parse(issue.intro, citations=citations)
+    intro = parse(issue.intro, citations=citations, anchor=INTRO_ANCHOR)
     return intro.render(teaser_flavour(issue.get_absolute_url()))
 
 

@@ -9,6 +9,11 @@ Citation marks are written after sanitising: the renderer leaves a placeholder (
 characters around the mark's index, characters removed from editor text first), nh3 cleans the
 HTML, and each placeholder becomes the mark of the output format. So no editor text can forge a
 mark, and the sanitiser's allowlist needs no classes or ids.
+
+Footnotes (`text[^1]` and `[^1]: note`, as GitHub writes them) go the same way: references and
+back links are placeholders, each note is cleaned on its own, and the list of notes is written
+around the cleaned notes, its ids prefixed with the anchor of the text's place on the page
+(`item-2-3-fn-1`), so that many items' `[^1]` never share an id.
 """
 
 import html
@@ -21,6 +26,8 @@ from functools import cached_property
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
+from markdown_it.token import Token
+from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
 from issues.text.citations import is_cited_url, link_label
@@ -63,8 +70,11 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 CONTENT_DROPPED = {"script", "style"}
 
 MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"
+# Placeholders of a footnote reference and of a note's link back to it: note index, reference.
+NOTE_REF, NOTE_BACK = "\ue002", "\ue003"
 _MARKER = re.compile(f"{MARK_OPEN}(\\d+){MARK_CLOSE}")
-_MARK_CHARS = re.compile(f"[{MARK_OPEN}{MARK_CLOSE}]")
+_PLACEHOLDER = re.compile(f"([{MARK_OPEN}{NOTE_REF}{NOTE_BACK}])(\\d+)(?:\\.(\\d+))?{MARK_CLOSE}")
+_MARK_CHARS = re.compile(f"[{MARK_OPEN}{MARK_CLOSE}{NOTE_REF}{NOTE_BACK}]")
 
 
 class TextRefused(ValueError):
@@ -100,7 +110,7 @@ def html_text(fragment):
 
 def inline_html_text(fragment):
     """The plain text of an HTML fragment, entities decoded, without citation placeholders."""
-    return _MARK_CHARS.sub("", _MARKER.sub("", html_text(fragment))).strip()
+    return _MARK_CHARS.sub("", _PLACEHOLDER.sub("", html_text(fragment))).strip()
 
 
 @dataclass(frozen=True)
@@ -114,18 +124,45 @@ class Flavour:
     mark_style: str = ""
     mark_link_style: str = ""
     spell_mailto: bool = False  # "Write to us (a@b.example)" where links do not survive
+    notes_style: str = ""
 
     def mark(self, citation):
         style = f' style="{escapeHtml(self.mark_style)}"' if self.mark_style else ""
         anchor = f' id="{citation.anchor}"' if self.with_anchors else ""
-        label = f"[{citation.number}]"
-        if self.with_links:
-            link_style = (
-                f' style="{escapeHtml(self.mark_link_style)}"' if self.mark_link_style else ""
-            )
-            href = escapeHtml(f"{self.link_prefix}#ref-{citation.number}")
-            label = f'<a href="{href}"{link_style}>{label}</a>'
+        label = self._link(f"ref-{citation.number}", f"[{citation.number}]")
         return f'<sup class="citation"{anchor}{style}>{label}</sup>'
+
+    def _link(self, target, label, extra=""):
+        if not self.with_links:
+            return label
+        style = f' style="{escapeHtml(self.mark_link_style)}"' if self.mark_link_style else ""
+        href = escapeHtml(f"{self.link_prefix}#{target}")
+        return f'<a href="{href}"{extra}{style}>{label}</a>'
+
+    def note_ref(self, number, note_id, ref_id):
+        """A footnote reference: the note's number, linking to the note."""
+        style = f' style="{escapeHtml(self.mark_style)}"' if self.mark_style else ""
+        anchor = f' id="{escapeHtml(ref_id)}"' if self.with_anchors else ""
+        link = self._link(note_id, str(number))
+        return f'<sup class="footnote-ref"{anchor}{style}>{link}</sup>'
+
+    def note_back(self, ref_id):
+        """A note's link back to one of its references (none where links do not survive)."""
+        if not self.with_links:
+            return ""
+        return " " + self._link(ref_id, "\u21a9\ufe0e", ' class="footnote-backref"')
+
+    def notes(self, notes):
+        """The list of notes after a text: (id, cleaned HTML) of each, in number order."""
+        style = f' style="{escapeHtml(self.notes_style)}"' if self.notes_style else ""
+        items = []
+        for note_id, content in notes:
+            anchor = f' id="{escapeHtml(note_id)}"' if self.with_anchors else ""
+            items.append(f"<li{anchor}>{content}</li>\n")
+        return (
+            f'<section class="footnotes"{style}>\n<ol class="footnotes-list">\n'
+            f"{''.join(items)}</ol>\n</section>\n"
+        )
 
 
 WEB = Flavour(cleaner=_cleaner())
@@ -141,6 +178,7 @@ def html_flavour(*, unlink=False, styles=None, base_url=None, link_prefix=""):
         spell_mailto=unlink,
         mark_style=(styles or {}).get("sup", ""),
         mark_link_style=(styles or {}).get("a", ""),
+        notes_style=(styles or {}).get("section", ""),
     )
 
 
@@ -242,10 +280,60 @@ def _mailto_address(href):
     return href[len("mailto:") :].split("?")[0] if href.lower().startswith("mailto:") else ""
 
 
+@dataclass
+class Note:
+    """One footnote of a text: its number, its tokens and how many times the text refers to it."""
+
+    number: int
+    tokens: list
+    references: int = 0
+
+
+def _gather_notes(state):
+    """Core rule: take footnote definitions out of the text into `env["notes"]`, numbered as
+    readers meet them: the referenced ones by first reference, then the others in the order
+    written (a note nothing refers to, or a label's second definition, is shown all the same)."""
+    if "footnotes" not in state.env:
+        return
+    body, definitions, open_ = [], [], []
+    for token in state.tokens:
+        if token.type == "footnote_reference_open":
+            open_.append([])
+            definitions.append((token.meta["label"], open_[-1]))
+        elif token.type == "footnote_reference_close":
+            open_.pop()
+        else:
+            (open_[-1] if open_ else body).append(token)
+    state.tokens = body
+    first = {}
+    for label, tokens in definitions:
+        first.setdefault(label, tokens)
+    notes = []
+    for entry in state.env["footnotes"]["list"].values():
+        notes.append(Note(len(notes) + 1, first[entry["label"]], entry["count"]))
+    shown = {id(note.tokens) for note in notes}
+    for _, tokens in definitions:
+        if id(tokens) not in shown:
+            notes.append(Note(len(notes) + 1, tokens))
+    for note in notes:
+        # The links back go at the end of the note's last paragraph, as GitHub has them.
+        end = len(note.tokens)
+        if note.tokens and note.tokens[-1].type == "paragraph_close":
+            end -= 1
+        backs = []
+        for sub in range(note.references):
+            back = Token("footnote_anchor", "", 0)
+            back.meta = {"id": note.number - 1, "subId": sub}
+            backs.append(back)
+        note.tokens[end:end] = backs
+    state.env["notes"] = notes
+
+
 def _read_tokens(state):
-    """Core rule: cite links, note mailto addresses, and write table alignment as `align`."""
+    """Core rule: cite links, note mailto addresses, and write table alignment as `align`.
+    A text's notes are read after it: that is where readers meet them."""
     reader = _Reader(state.env)
-    tokens = state.tokens
+    tokens = [*state.tokens, *(t for note in state.env.get("notes", ()) for t in note.tokens)]
     for token in tokens:
         if token.type == "inline" and token.children:
             reader.inline(token.children)
@@ -308,6 +396,16 @@ def _render_link_close(self, tokens, idx, options, env):
     return out
 
 
+def _render_note_ref(self, tokens, idx, options, env):
+    meta = tokens[idx].meta
+    return f"{NOTE_REF}{meta['id']}.{meta['subId']}{MARK_CLOSE}"
+
+
+def _render_note_back(self, tokens, idx, options, env):
+    meta = tokens[idx].meta
+    return f"{NOTE_BACK}{meta['id']}.{meta['subId']}{MARK_CLOSE}"
+
+
 # Options markdown-it reads with `.get(name, default)`, set to those defaults: a missing name
 # costs a raised KeyError each time (once per inline run for strikethrough's).
 _DEFAULTS = {
@@ -322,6 +420,9 @@ def _build_engine(*, with_deadline):
     engine = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING, **_DEFAULTS})
     engine.enable(["table", "strikethrough"])
     engine.use(tasklists_plugin)
+    # Footnotes as GitHub, kramdown and goldmark read them: no pandoc-style inline `^[note]`
+    # (which would turn "x^[2]" into a note); `_gather_notes` places them, not the plugin.
+    engine.use(footnote_plugin, inline=False, move_to_end=False)
     # Every target reaches the tokens as the editor wrote it: nh3 decides which schemes survive
     # (the checks must see a javascript: link to refuse it), and no format re-spells a URL.
     engine.validateLink = lambda url: True
@@ -332,8 +433,11 @@ def _build_engine(*, with_deadline):
     if with_deadline:
         engine.inline.ruler.before("text", "digest_deadline", _inline_deadline)
         engine.block.ruler.before("table", "digest_deadline", _block_deadline)
+    engine.core.ruler.push("digest_notes", _gather_notes)
     engine.core.ruler.push("digest_citations", _read_tokens)
     engine.add_render_rule("link_close", _render_link_close)
+    engine.add_render_rule("footnote_ref", _render_note_ref)
+    engine.add_render_rule("footnote_anchor", _render_note_back)
     return engine
 
 
@@ -351,8 +455,11 @@ def _nesting_exceeded(tokens):
     return any(token.level >= MAX_NESTING - 1 for token in tokens)
 
 
-def parse(text, *, citations=None, is_removed=False, inline=False, limits=False, what=None):
-    """Read one text into a Fragment; with `citations`, its http(s) links are numbered.
+def parse(
+    text, *, citations=None, is_removed=False, inline=False, limits=False, what=None, anchor=""
+):
+    """Read one text into a Fragment; with `citations`, its http(s) links are numbered; the ids
+    of its footnotes start with `anchor` (its place on the page), if given.
 
     With `limits`, a text over MAX_TEXT_CHARS, nested deeper than the engine reads, or taking
     longer than RENDER_SECONDS is refused (TextRefused); stored texts are read without them.
@@ -383,27 +490,67 @@ def parse(text, *, citations=None, is_removed=False, inline=False, limits=False,
             f"{what} nests lists or quotes too deeply (at most {MAX_LIST_LEVELS} levels of "
             f"lists, {MAX_QUOTE_LEVELS} of quotes): flatten it"
         )
-    return Fragment(tokens=tokens, marks=env["marks"], targets=env["targets"])
+    return Fragment(
+        tokens=tokens,
+        marks=env["marks"],
+        targets=env["targets"],
+        notes=env.get("notes", []),
+        anchor=anchor,
+    )
 
 
 @dataclass
 class Fragment:
-    """One text read once: its tokens, the citations met in it, and its outputs."""
+    """One text read once: its tokens, the citations met in it, its notes, and its outputs."""
 
     tokens: list
     marks: list = field(default_factory=list)
     targets: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    anchor: str = ""  # the text's place on the page: its notes' ids start with it
 
     def render(self, flavour=WEB):
-        """The text as sanitised HTML in `flavour`, citation marks in place."""
-        cleaned = self._web_cleaned if flavour is WEB else self._cleaned(flavour)
-        if not self.marks:
-            return cleaned
-        return _MARKER.sub(lambda match: flavour.mark(self.marks[int(match.group(1))]), cleaned)
+        """The text as sanitised HTML in `flavour`, citation marks and notes in place."""
+        body, notes = self._web_cleaned if flavour is WEB else self._cleaned(flavour)
+        if not self.marks and not self.notes:
+            return body
+        html = self._fill(body, flavour)
+        if notes:
+            html += flavour.notes(
+                (self._note_id("fn", number), self._fill(content, flavour))
+                for number, content in enumerate(notes, start=1)
+            )
+        return html
+
+    def _note_id(self, kind, number, sub=0):
+        prefix = f"{self.anchor}-" if self.anchor else ""
+        return f"{prefix}{kind}-{number}" + (f"-{sub + 1}" if sub else "")
+
+    def _fill(self, cleaned, flavour):
+        """Placeholders replaced by the citation marks and note links of `flavour`."""
+
+        def one(match):
+            kind, index = match.group(1), int(match.group(2))
+            if kind == MARK_OPEN:
+                return flavour.mark(self.marks[index])
+            sub = int(match.group(3))
+            ref_id = self._note_id("fnref", index + 1, sub)
+            if kind == NOTE_REF:
+                return flavour.note_ref(index + 1, self._note_id("fn", index + 1), ref_id)
+            return flavour.note_back(ref_id)
+
+        return _PLACEHOLDER.sub(one, cleaned)
 
     def _cleaned(self, flavour):
-        raw = ENGINE.renderer.render(self.tokens, ENGINE.options, {"flavour": flavour})
-        return flavour.cleaner.clean(raw)
+        """The text, and each of its notes, rendered and sanitised on their own."""
+        env = {"flavour": flavour}
+        cleaner = flavour.cleaner
+        body = cleaner.clean(ENGINE.renderer.render(self.tokens, ENGINE.options, env))
+        notes = [
+            cleaner.clean(ENGINE.renderer.render(note.tokens, ENGINE.options, env))
+            for note in self.notes
+        ]
+        return body, notes
 
     @cached_property
     def _web_cleaned(self):
@@ -416,12 +563,12 @@ class Fragment:
     @cached_property
     def plain(self):
         """Plain text without marks (titles in tables of contents and <title>)."""
-        return inline_html_text(self._web_cleaned)
+        return inline_html_text(self._web_cleaned[0])
 
     @cached_property
     def text(self):
         """Readable plain text: paragraphs, list markers, `[N]` after citations, mailto spelt."""
-        return tokens_to_text(self.tokens, self.marks)
+        return tokens_to_text(self.tokens, self.marks, notes=self.notes)
 
 
 def render_markdown(text, *, limits=True):
@@ -462,9 +609,26 @@ def _marks_as_text(content, marks):
     return _MARKER.sub(lambda match: f"[{marks[int(match.group(1))].number}]", content)
 
 
-def tokens_to_text(tokens, marks):
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def note_number(number):
+    """A footnote's number as plain text shows it (superscript: `[N]` is a citation's)."""
+    return str(number).translate(_SUPERSCRIPT)
+
+
+def tokens_to_text(tokens, marks, *, notes=()):
     """Readable plain text of a text's tokens: a blank line between blocks, list markers,
-    `[N]` after each cited link, mailto addresses spelt out, images by their alt text."""
+    `[N]` after each cited link, mailto addresses spelt out, images by their alt text; then
+    each of `notes`, its number before it."""
+    text = _blocks_text(tokens, marks)
+    for note in notes:
+        note_text = _blocks_text(note.tokens, marks)
+        text += f"\n\n{note_number(note.number)} {note_text}".rstrip()
+    return text.lstrip("\n")
+
+
+def _blocks_text(tokens, marks):
     parts, lists, previous = [], [], None
     for token in tokens:
         kind = token.type
@@ -524,6 +688,8 @@ def _inline_text(children, marks):
             parts.append("".join(child.content for child in token.children or ()))
         elif kind == "html_inline":
             parts.append(_marks_as_text(html_text(token.content), marks))
+        elif kind == "footnote_ref":
+            parts.append(note_number(token.meta["id"] + 1))
         elif kind == "link_close":
             if "mailto" in token.meta:
                 parts.append(f" ({token.meta['mailto']})")

@@ -10,7 +10,13 @@ _END = re.compile(r"[。！？]|[.!?](?=\s|$)")
 _ABBREVIATIONS = {"e.g", "i.e", "etc", "vs", "cf", "al", "dr", "mr", "mrs", "ms", "no", "fig"}
 
 
-_CITATION_MARK = re.compile(r'<sup class="citation"[^>]*>.*?</sup>', re.DOTALL)
+# What the engine writes around a text (issues/text/markdown.py): citation marks, footnote
+# references and the list of notes, none of them part of the text's first sentence.
+_CITATION_MARK = re.compile(
+    r'<sup class="(?:citation|footnote-ref)"[^>]*>.*?</sup>'
+    r'|<section class="footnotes"[^>]*>.*?</section>',
+    re.DOTALL,
+)
 
 
 def first_sentence(markdown_text, *, limit=200):
@@ -19,7 +25,7 @@ def first_sentence(markdown_text, *, limit=200):
 
 
 def html_first_sentence(fragment, *, limit=200):
-    """The same from rendered HTML, citation marks left out: no Markdown parsed per request."""
+    """The same from rendered HTML, marks and notes left out: no Markdown parsed per request."""
     text = " ".join(inline_html_text(_CITATION_MARK.sub("", fragment)).split())
     sentence = text
     for end in _END.finditer(text):
