@@ -200,3 +200,87 @@ def test_removed_items_read_the_same_in_every_format(client, odd_issue):
     for fmt in ("email", "wechat"):
         soup = BeautifulSoup(export_issue(issue=odd_issue, fmt=fmt), "html.parser")
         assert sentence in [h.get_text(" ", strip=True) for h in soup.find_all("h3")]
+
+
+@pytest.fixture
+def noted_issue():
+    from tests.factories import make_issue
+
+    return make_issue(
+        number=42,
+        title="Notes",
+        intro="Intro[^1].\n\n[^1]: See [intro](https://intro.example/).",
+        sections=[
+            (
+                "S",
+                "Section[^s].\n\n[^s]: Section note.",
+                [
+                    (
+                        "One",
+                        "A[^1] [a](https://a.example/).\n\n[^1]: One's [n](https://n.example/).",
+                    ),
+                    (
+                        "Two",
+                        "B[^1][^x].\n\n[^1]: Two's note.\n\n    Its second paragraph.\n[^x]: x",
+                    ),
+                ],
+            )
+        ],
+    )
+
+
+def test_footnotes_round_trip_the_markdown_export(tmp_path, noted_issue):
+    exported = export_issue(issue=noted_issue, fmt="markdown")
+    assert "[^1]: One's [n](https://n.example/).\n" in exported
+    path = tmp_path / "out.md"
+    path.write_text(exported, encoding="utf-8")
+    call_command("import_issue", str(path), replace=True)
+    issue = Issue.objects.get(number=42)
+    assert export_issue(issue=issue, fmt="markdown") == exported
+    assert issue.sections.get().items.get(title="Two").body.endswith("second paragraph.\n[^x]: x")
+
+
+def test_footnotes_on_the_page_and_in_every_export(client, noted_issue):
+    page = BeautifulSoup(client.get(noted_issue.get_absolute_url()).content, "html.parser")
+    article = page.select_one("article.issue")
+    ids = [tag["id"] for tag in article.find_all(id=True)]
+    assert len(ids) == len(set(ids))
+    notes = [li["id"] for li in article.select("section.footnotes li")]
+    assert notes == [
+        "intro-fn-1",
+        "section-1-fn-1",
+        "item-1-1-fn-1",
+        "item-1-2-fn-1",
+        "item-1-2-fn-2",
+    ]
+    for link in article.select("sup.footnote-ref a, a.footnote-backref"):
+        assert link["href"][1:] in ids
+    # A note's links are cited where readers meet them: after the text that refers to it.
+    assert [ref.get_text() for ref in article.select(".ref-url")] == [
+        "https://intro.example/",
+        "https://a.example/",
+        "https://n.example/",
+    ]
+
+    text = export_issue(issue=noted_issue, fmt="text")
+    assert "Intro¹.\n\n¹ See intro[1]." in text
+    assert "A¹ a[2].\n\n¹ One's n[3]." in text
+    assert "B¹².\n\n¹ Two's note.\n\nIts second paragraph.\n\n² x" in text
+
+    wechat = BeautifulSoup(export_issue(issue=noted_issue, fmt="wechat"), "html.parser")
+    assert not wechat.select("sup.footnote-ref a")
+    assert [li.get_text(" ", strip=True) for li in wechat.select("section.footnotes li")][:3] == [
+        "See intro [1] .",
+        "Section note.",
+        "One's n [3] .",
+    ]
+
+    email = BeautifulSoup(
+        export_issue(issue=noted_issue, fmt="email", base_url="https://news.example"),
+        "html.parser",
+    )
+    assert email.select_one("sup.footnote-ref a")["href"] == (
+        "https://news.example/issues/42/#intro-fn-1"
+    )
+    assert email.select_one("section.footnotes")["style"].startswith("font-size:14px")
+    assert len(email.select("section.footnotes li")) == 5

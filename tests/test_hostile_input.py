@@ -97,6 +97,9 @@ PIECES = st.sampled_from(
         "[ok](https://ok.example)", "<https://auto.example>", "`code`", "```\n<script>\n```",
         "<!-- c -->", "**b**", "\n\n", "# h", "> q", "| a |\n|---|\n| 1 |", "&lt;", "\"'", "<",
         ">", "](", "[", "javascript:", "onerror=", "<a ", "href=", "<div onclick=x>",
+        # Footnotes: references, definitions, hostile labels and notes.
+        "[^1]", "\n[^1]: ", "\n[^1]: <img src=x onerror=alert(1)>\n", '[^"><svg/onload=alert(1)>]',
+        '\n[^"><svg/onload=alert(1)>]: [x](javascript:alert(1))\n', "\n    ", "[^a'onclick='x]",
     ]
 )  # fmt: skip
 MARKUP = st.lists(st.one_of(PIECES, st.text(max_size=12)), max_size=12).map("".join)
@@ -107,7 +110,7 @@ MARKUP = st.lists(st.one_of(PIECES, st.text(max_size=12)), max_size=12).map("".j
 def test_generated_markup_never_becomes_script(text):
     citations = CitationNumbering()
     for fragment in (
-        parse(text, citations=citations),
+        parse(text, citations=citations, anchor="item-1-1"),
         parse(text, citations=citations, inline=True),
     ):
         for flavour in FLAVOURS:

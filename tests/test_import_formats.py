@@ -262,6 +262,71 @@ class TestItemsWithoutHeadings:
         assert "copied 1 link definitions to the parts that use them" in parsed.decisions
 
 
+FOOTNOTED = """# News
+
+Intro[^i].
+
+## Section
+
+### One
+Text[^1] and [^2].
+
+### Two
+More[^2].
+```
+[^1] in code refers to nothing
+[^i]: in code defines nothing
+```
+
+[^1]: Note one
+    continued
+
+[^2]: Note two
+
+    still two
+
+   not two
+[^i]: intro note
+[^3]: nobody's
+"""
+
+
+class TestFootnotes:
+    def test_notes_go_to_the_parts_that_refer_to_them(self):
+        parsed = parse_issue(FOOTNOTED)
+        one, two = parsed.sections[0].items
+        assert parsed.intro == "Intro[^i].\n\n[^i]: intro note"
+        assert one.body == (
+            "Text[^1] and [^2].\n\n[^1]: Note one\n    continued\n\n[^2]: Note two\n\n    still two"
+        )
+        # Note two stays where it is also referred to; notes one and i, and the text between,
+        # leave; the note nothing refers to stays.
+        assert two.body == (
+            "More[^2].\n```\n[^1] in code refers to nothing\n[^i]: in code defines nothing\n```\n\n"
+            "[^2]: Note two\n\n    still two\n\n   not two\n[^3]: nobody's"
+        )
+        assert "footnotes given to the parts that refer to them: 3" in parsed.decisions
+        assert not any("link definitions" in decision for decision in parsed.decisions)
+
+    def test_each_part_then_renders_every_note_once(self):
+        from issues.text.markdown import render_markdown
+
+        parsed = parse_issue(FOOTNOTED)
+        one, two = (render_markdown(item.body) for item in parsed.sections[0].items)
+        assert "Note one" in one and "Note one" not in two
+        assert two.count("Note two") == 1 and "not two" in two
+
+    def test_a_note_defined_where_it_is_referred_to_stays_and_digests_format_is_untouched(self):
+        text = "# T\n\n## S\n\n### A\nx[^1]\n\n[^1]: a\n\n### B\ny[^1]\n\n[^1]: b\n"
+        parsed = parse_issue(text)
+        assert [item.body for item in parsed.sections[0].items] == [
+            "x[^1]\n\n[^1]: a",
+            "y[^1]\n\n[^1]: b",
+        ]
+        own = "---\nnumber: 1\ntitle: T\nlanguage: en\n---\n## S\n### A\nx[^1]\n### B\n[^1]: b\n"
+        assert [item.body for item in parse_issue(own).sections[0].items] == ["x[^1]", "[^1]: b"]
+
+
 class TestPlainNumberedLines:
     def test_a_file_without_headings_uses_its_numbered_lines(self):
         text = (

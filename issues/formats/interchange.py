@@ -75,7 +75,9 @@ _LINK_ENTRY = re.compile(
     rf"(?P<link>{_LINK_TEXT}(?:{_LINK_DESTINATION}|\[[^\[\]]*\])|<https?://[^>\s]+>)"
     rf"(?P<rest>.*)$"
 )
-_LINK_DEFINITION = re.compile(r"^ {0,3}\[((?:[^\[\]\\]|\\.){1,999})\]:[ \t]*\S")
+# `[^label]:` opens a footnote, not a link definition (the engine reads footnotes first).
+_LINK_DEFINITION = re.compile(r"^ {0,3}\[(?!\^)((?:[^\[\]\\]|\\.){1,999})\]:[ \t]*\S")
+_FOOTNOTE_DEFINITION = re.compile(r"^ {0,3}\[\^([^\]\s]+)\]:")
 _LINK_MARKS = re.compile(r"\]\(|\]\[|<https?://|\bhref[ \t]*=", re.IGNORECASE)
 _AFTER_LINK = " \t.,:;-–—"
 
@@ -361,6 +363,7 @@ def parse_issue(text, *, title=None, strict=False, allow_flat=False):
         issue.decisions.insert(0, "Digest's format")
     else:
         _split_detected(issue, lines, start)
+        _move_footnotes(issue)
         _copy_link_definitions(issue)
 
     description = str(fields.get("description") or fields.get("summary") or "").strip()
@@ -662,6 +665,80 @@ def _link_list_items(section):
 
 def _label(text):
     return " ".join(text.split()).casefold()
+
+
+def _fields(issue):
+    """(object, attribute) of every Markdown field of a parsed issue, in reading order."""
+    fields = [(issue, "intro")]
+    for section in issue.sections:
+        fields.append((section, "text"))
+        fields += [(item, "body") for item in section.items]
+    return fields
+
+
+def _footnote_blocks(text):
+    """(label, first line, end line) of each footnote definition of a field, outside code: its
+    first line and every line up to one indented less than four columns after a blank one."""
+    lines = list(_text_lines(text))
+    blocks, index = [], 0
+    while index < len(lines):
+        line, structural = lines[index]
+        match = _FOOTNOTE_DEFINITION.match(line) if structural else None
+        if not match:
+            index += 1
+            continue
+        end = index + 1
+        while end < len(lines):
+            following = lines[end][0]
+            if _FOOTNOTE_DEFINITION.match(following) or (
+                following.strip()
+                and not following.startswith(("    ", "\t"))
+                and not lines[end - 1][0].strip()
+            ):
+                break
+            end += 1
+        while not lines[end - 1][0].strip():
+            end -= 1
+        blocks.append((match.group(1), index, end))
+        index = end
+    return blocks
+
+
+def _outside_code(obj, name):
+    return "\n".join(line for line, structural in _text_lines(getattr(obj, name)) if structural)
+
+
+def _move_footnotes(issue):
+    """Each field is rendered on its own, so a footnote defined in one part (the end of the file,
+    often) is copied to the other parts that refer to it, as links' definitions are, and leaves
+    a part that does not refer to it; a note referred to nowhere stays where it is."""
+    fields = _fields(issue)
+    defined = {}  # label: (object, attribute, first line, end line) of its first definition
+    defines = set()  # (id of a part, label) for each label a part defines itself
+    for obj, name in fields:
+        for label, first, end in _footnote_blocks(getattr(obj, name)):
+            defined.setdefault(label, (obj, name, first, end))
+            defines.add((id(obj), label))
+    moved, removed = 0, {}
+    for label, (home, home_name, first, end) in defined.items():
+        reference = re.compile(r"\[\^" + re.escape(label) + r"\](?!:)")
+        users = [(obj, name) for obj, name in fields if reference.search(_outside_code(obj, name))]
+        others = [(obj, name) for obj, name in users if (id(obj), label) not in defines]
+        if not others:
+            continue
+        block = "\n".join(getattr(home, home_name).split("\n")[first:end])
+        for obj, name in others:
+            setattr(obj, name, getattr(obj, name).rstrip("\n") + "\n\n" + block)
+        if not any(obj is home for obj, _ in users):
+            removed.setdefault(id(home), (home, home_name, []))[2].append((first, end))
+        moved += 1
+    for home, name, ranges in removed.values():
+        lines = getattr(home, name).split("\n")
+        for first, end in sorted(ranges, reverse=True):
+            del lines[first:end]
+        setattr(home, name, re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n"))
+    if moved:
+        issue.decisions.append(f"footnotes given to the parts that refer to them: {moved}")
 
 
 def _copy_link_definitions(issue):
