@@ -14,6 +14,7 @@ from issues.text.limits import (
     MAX_FIELD_CHARS,
     MAX_ITEMS_PER_ISSUE,
     MAX_LINKS_PER_ISSUE,
+    MAX_SECTIONS_PER_ISSUE,
     MAX_TITLE_CHARS,
 )
 
@@ -416,6 +417,21 @@ class TestLimits:
         )
         assert parse_issue("---\ntitle: T\n---\n## S\n" + fenced).item_count == 11
 
+    def test_too_many_sections_is_refused_at_the_first_one_over(self):
+        head = "---\ntitle: T\n---\n"
+        text = head + many(MAX_SECTIONS_PER_ISSUE + 1, "## S{n}\n### I")
+        assert refused(text) == (
+            f"line {4 + 2 * MAX_SECTIONS_PER_ISSUE}: the issue has "
+            f"{MAX_SECTIONS_PER_ISSUE + 1:,} sections; the limit is {MAX_SECTIONS_PER_ISSUE:,}"
+        )
+        at_the_limit = parse_issue(head + many(MAX_SECTIONS_PER_ISSUE, "## S{n}\n### I"))
+        assert len(at_the_limit.sections) == MAX_SECTIONS_PER_ISSUE
+
+    def test_a_part_too_long_is_named_by_the_start_of_its_title(self):
+        title = "A section title well over forty characters long"
+        text = f"---\ntitle: T\n---\n## {title}\n" + "w" * (MAX_FIELD_CHARS + 1) + "\n### I\n"
+        assert refused(text).startswith(f"line 4: section {title[:40]!r} is ")
+
     def test_a_field_too_long_is_refused_at_its_heading(self):
         text = "---\ntitle: T\n---\n## S\n### Big\n" + "word " * (MAX_FIELD_CHARS // 5 + 1)
         message = refused(text)
@@ -624,3 +640,43 @@ class TestDetailsTheMutantsFound:
         assert refused("---\ntitle: T\x07\n---\n## S\n### I\n").endswith(
             "bad front matter: it is not valid YAML"
         )
+
+    def test_every_trailing_emoji_of_items_is_counted(self):
+        parsed = parse_issue("## A\n### a 📰\n### b 🎓\n", title="T")
+        assert "removed trailing emoji from 2 item headings" in parsed.decisions
+
+    def test_text_before_a_list_of_links_keeps_its_spaces(self):
+        text = "## S\n\n  Lead, indented, with a hard break  \n\n* [A](https://a.example/)\n"
+        assert parse_issue(text, title="T").sections[0].text == (
+            "  Lead, indented, with a hard break  "
+        )
+
+    def test_a_long_link_without_text_is_titled_link(self):
+        link = f"[]({'https://long.example/' + 'a' * 300})"
+        (item,) = parse_issue(f"## S\n\n* {link}\n", title="T").sections[0].items
+        assert item.title == "Link"
+
+    def test_items_from_a_list_know_their_lines(self):
+        text = "## S\n\nLead.\n\n* [A](https://a.example/)\n* [B](https://b.example/)\n"
+        items = parse_issue(text, title="T").sections[0].items
+        assert [item.line for item in items] == [5, 6]
+
+    def test_the_no_section_message(self):
+        assert refused("Just text.\n", title="T") == (
+            "no section: no heading in the file reads as one "
+            "(pass --allow-flat to import it as an intro only)"
+        )
+
+    def test_the_exported_date_is_in_utc_whatever_the_servers_zone(self, settings):
+        import datetime
+        from types import SimpleNamespace
+
+        from issues.formats.interchange import serialize_issue
+
+        # Django sets the process's zone (TZ, time.tzset) from TIME_ZONE, here and when changed.
+        settings.TIME_ZONE = "Asia/Shanghai"
+        published = datetime.datetime(2024, 5, 1, 8, 30, tzinfo=datetime.UTC)
+        issue = SimpleNamespace(
+            number=1, title="T", published_at=published, language="en", intro=""
+        )
+        assert "date: '2024-05-01T08:30:00+00:00'\n" in serialize_issue(issue, [])

@@ -101,7 +101,7 @@ class TestParse:
             ("---\ntitle: x\n", "never closed"),
             (
                 "---\nnumber: 1\ntitle: x\nlanguage: en\n---\n### item first\n",
-                "line 6: an item (###) comes before",
+                "line 6: an item (###) comes before any section (##)",
             ),
             ("---\ntitle: x\nlanguage: fr\n---\n", "line 3: unknown language 'fr'"),
             ("---\ntitle: [unclosed\n---\n", "bad front matter"),
