@@ -222,3 +222,21 @@ class TestHostileNotes:
         assert len(page.select("a.footnote-backref")) == 1
         assert len(page.select("section")) == 1
         assert "\ue002" not in page.get_text() and "\ue003" not in page.get_text()
+
+
+class TestLimits:
+    def test_notes_nested_in_notes_past_the_engine_are_refused_not_dropped(self):
+        from issues.text.markdown import MAX_NESTING, TextRefused, check_text
+
+        deepest = MAX_NESTING - 3  # definitions the engine reads in full
+        check_text("x[^a]\n\n" + "[^a]: " * deepest + "x")
+        for depth in (deepest + 1, 5000):
+            with pytest.raises(TextRefused, match="too deeply"):
+                check_text("x[^a]\n\n" + "[^a]: " * depth + "x")
+
+    def test_quotes_in_a_note_count_the_note_as_a_level(self):
+        from issues.text.markdown import MAX_QUOTE_LEVELS, TextRefused, check_text
+
+        check_text("x[^a]\n\n[^a]: " + "> " * (MAX_QUOTE_LEVELS - 1) + "deep")
+        with pytest.raises(TextRefused, match="too deeply"):
+            check_text("x[^a]\n\n[^a]: " + "> " * MAX_QUOTE_LEVELS + "deep")

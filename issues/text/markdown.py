@@ -299,6 +299,8 @@ def _gather_notes(state):
     body, definitions, open_ = [], [], []
     for token in state.tokens:
         if token.type == "footnote_reference_open":
+            # Definitions nest; the deepest is the text's nesting (parse's limits read it).
+            state.env["note_level"] = max(state.env.get("note_level", 0), token.level)
             open_.append([])
             definitions.append((token.meta["label"], open_[-1]))
         elif token.type == "footnote_reference_close":
@@ -486,7 +488,15 @@ def parse(
     except TextRefused as error:
         raise TextRefused(f"{what} {error}") from None
     env.pop("deadline", None)
-    if limits and not inline and _nesting_exceeded(tokens):
+    notes = env.get("notes", [])
+    # Notes are read where they are written, so their tokens keep the nesting they had there,
+    # and definitions nest too.
+    in_notes = [token for note in notes for token in note.tokens]
+    if (
+        limits
+        and not inline
+        and (_nesting_exceeded([*tokens, *in_notes]) or env.get("note_level", 0) >= MAX_NESTING - 1)
+    ):
         raise TextRefused(
             f"{what} nests lists or quotes too deeply (at most {MAX_LIST_LEVELS} levels of "
             f"lists, {MAX_QUOTE_LEVELS} of quotes): flatten it"
@@ -495,7 +505,7 @@ def parse(
         tokens=tokens,
         marks=env["marks"],
         targets=env["targets"],
-        notes=env.get("notes", []),
+        notes=notes,
         anchor=anchor,
     )
 
