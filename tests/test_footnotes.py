@@ -1,11 +1,14 @@
 """Footnotes (`text[^1]` and `[^1]: note`): read, numbered, cited, given ids and written out.
 
-No database: issues, sections and items are plain objects, as in tests/test_article.py.
+No database: issues, sections and items are plain objects, as in tests/test_article.py. The
+engines are built again for each test (as in tests/test_engine.py), so that how they are built
+is tested too.
 """
 
 import pytest
 from bs4 import BeautifulSoup
 
+from issues.text import markdown
 from issues.text.article import render_article, render_intro_teaser
 from issues.text.citations import CitationNumbering
 from issues.text.markdown import (
@@ -18,6 +21,13 @@ from issues.text.markdown import (
 )
 from issues.text.summary import first_sentence, html_first_sentence
 from tests.test_article import _Fake, _Items
+
+
+@pytest.fixture(autouse=True)
+def fresh(monkeypatch):
+    monkeypatch.setattr(markdown, "ENGINE", markdown._build_engine(with_deadline=False))
+    monkeypatch.setattr(markdown, "CHECKED_ENGINE", markdown._build_engine(with_deadline=True))
+
 
 NOTED = "Said so[^1] twice[^a] and again[^1].\n\n[^1]: The first note.\n[^a]: The second.\n"
 
@@ -45,6 +55,31 @@ class TestNotes:
         backs = [a["href"] for a in page.select("a.footnote-backref")]
         assert backs == ["#item-2-3-fnref-1", "#item-2-3-fnref-1-2", "#item-2-3-fnref-2"]
         assert page.p.get_text() == "Said so1 twice2 and again1."
+
+    def test_the_html_written_around_notes(self):
+        html = rendered("A[^1] B[^1]\n\n[^1]: One.\n[^z]: Two.", anchor="intro").html
+        assert html == (
+            '<p>A<sup class="footnote-ref" id="intro-fnref-1"><a href="#intro-fn-1">1</a></sup>'
+            ' B<sup class="footnote-ref" id="intro-fnref-1-2"><a href="#intro-fn-1">1</a></sup>'
+            "</p>\n"
+            '<section class="footnotes">\n<ol class="footnotes-list">\n'
+            '<li id="intro-fn-1"><p>One. <a href="#intro-fnref-1" class="footnote-backref">↩︎</a>'
+            ' <a href="#intro-fnref-1-2" class="footnote-backref">↩︎</a></p>\n</li>\n'
+            '<li id="intro-fn-2"><p>Two.</p>\n</li>\n'
+            "</ol>\n</section>\n"
+        )
+
+    def test_a_note_holds_any_block_as_the_text_does(self):
+        text = (
+            "A[^1].\n\n[^1]: First line\n    second line  \n    hard break.\n\n"
+            "    ```py\n    code\n    ```"
+        )
+        (note,) = soup(render_markdown(text)).select("section.footnotes li")
+        assert note.p.decode_contents() == "First line\nsecond line<br/>\nhard break."
+        assert note.pre.get_text() == "code\n"
+
+    def test_a_text_of_notes_alone_starts_with_them(self):
+        assert rendered("[^1]: Alone.").text == "¹ Alone."
 
     def test_without_an_anchor_ids_start_at_fn(self):
         page = soup(render_markdown("x[^1]\n\n[^1]: y"))
@@ -148,6 +183,10 @@ class TestOnePage:
         assert teaser.select_one("sup.footnote-ref a")["href"] == "/issues/4/#intro-fn-1"
         assert teaser.select_one("a.footnote-backref")["href"] == "/issues/4/#intro-fnref-1"
         assert not teaser.find_all(id=True)
+        assert str(teaser.select_one("sup.footnote-ref")) == (
+            '<sup class="footnote-ref"><a href="/issues/4/#intro-fn-1">1</a></sup>'
+        )
+        assert str(teaser.select_one("section.footnotes li")).startswith("<li><p>Intro note.")
 
 
 class TestFormats:
@@ -164,6 +203,11 @@ class TestFormats:
         assert sup.a["style"] == "color:blue;"
         assert page.select_one("section.footnotes")["style"] == "font-size:14px;"
         assert page.select_one("li p").get_text() == "The first note. ↩︎ ↩︎"
+
+    def test_a_format_without_a_style_for_notes_gives_them_none(self):
+        flavour = html_flavour(styles={"sup": "font-size:12px;"})
+        page = soup(rendered(NOTED).render(flavour))
+        assert not page.select_one("section.footnotes").has_attr("style")
 
     def test_unlinked_formats_keep_numbers_and_notes_without_links(self):
         page = soup(rendered(NOTED).render(html_flavour(unlink=True)))
