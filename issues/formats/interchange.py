@@ -677,8 +677,9 @@ def _fields(issue):
 
 
 def _footnote_blocks(text):
-    """(label, first line, end line) of each footnote definition of a field, outside code: its
-    first line and every line up to one indented less than four columns after a blank one."""
+    """(label, first line, end line) of each footnote definition in a field, outside code."""
+    # A definition runs to the next one, or to a line indented less than four columns after a
+    # blank line (as markdown-it reads it).
     lines = list(_text_lines(text))
     blocks, index = [], 0
     while index < len(lines):
@@ -709,9 +710,10 @@ def _outside_code(obj, name):
 
 
 def _move_footnotes(issue):
-    """Each field is rendered on its own, so a footnote defined in one part (the end of the file,
-    often) is copied to the other parts that refer to it, as links' definitions are, and leaves
-    a part that does not refer to it; a note referred to nowhere stays where it is."""
+    """Give each footnote defined in one part to the other parts that refer to it."""
+    # Each field is rendered on its own. As links' definitions are copied, a note (defined at
+    # the end of the file, often) goes to every part that refers to it without defining it, and
+    # leaves a part that does not refer to it; a note referred to nowhere stays where it is.
     fields = _fields(issue)
     defined = {}  # label: (object, attribute, first line, end line) of its first definition
     defines = set()  # (id of a part, label) for each label a part defines itself

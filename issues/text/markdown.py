@@ -290,9 +290,9 @@ class Note:
 
 
 def _gather_notes(state):
-    """Core rule: take footnote definitions out of the text into `env["notes"]`, numbered as
-    readers meet them: the referenced ones by first reference, then the others in the order
-    written (a note nothing refers to, or a label's second definition, is shown all the same)."""
+    """Core rule: move footnote definitions into `env["notes"]`, numbered as readers meet them."""
+    # The referenced ones by first reference, then the others in the order written: a note
+    # nothing refers to, or a label's second definition, is shown all the same, never dropped.
     # The plugin's reference rule leaves an empty record in every text with a `[` in it.
     if not state.env.get("footnotes", {}).get("refs"):
         return
@@ -333,8 +333,8 @@ def _gather_notes(state):
 
 
 def _read_tokens(state):
-    """Core rule: cite links, note mailto addresses, and write table alignment as `align`.
-    A text's notes are read after it: that is where readers meet them."""
+    """Core rule: cite links, note mailto addresses, and write table alignment as `align`."""
+    # A text's notes are read after it: that is where readers meet them.
     reader = _Reader(state.env)
     tokens = [*state.tokens, *(t for note in state.env.get("notes", ()) for t in note.tokens)]
     for token in tokens:
