@@ -423,6 +423,11 @@ class Fragment:
         """Readable plain text: paragraphs, list markers, `[N]` after citations, mailto spelt."""
         return tokens_to_text(self.tokens, self.marks)
 
+    @cached_property
+    def search_text(self):
+        """What search reads and quotes: `text` on one line, without the `[N]` marks."""
+        return " ".join(tokens_to_text(self.tokens, None).split())
+
 
 def render_markdown(text, *, limits=True):
     """Turn editor Markdown into sanitised HTML: the one Markdown path of Digest.
@@ -440,10 +445,10 @@ def render_inline_markdown(text):
     return parse(text, inline=True).html
 
 
-def plain_text(markdown):
-    """Markdown as one line of readable text (search snippets): link and image texts kept, URLs
-    and markup dropped, mailto addresses spelt out; read by the engine, as the page is."""
-    return " ".join(parse(markdown).text.split())
+def plain_text(markdown, *, inline=False):
+    """Markdown as search stores it (one line): link and image texts kept, URLs, markup and
+    `[N]` marks dropped, mailto addresses spelt out; read by the engine, as the page is."""
+    return parse(markdown, inline=inline, limits=False).search_text
 
 
 def link_targets(text):
@@ -459,12 +464,15 @@ _TEXT_BLOCKS = {
 
 
 def _marks_as_text(content, marks):
+    if marks is None:
+        return _MARKER.sub("", content)
     return _MARKER.sub(lambda match: f"[{marks[int(match.group(1))].number}]", content)
 
 
 def tokens_to_text(tokens, marks):
     """Readable plain text of a text's tokens: a blank line between blocks, list markers,
-    `[N]` after each cited link, mailto addresses spelt out, images by their alt text."""
+    `[N]` after each cited link (none if `marks` is None), mailto addresses spelt out, images
+    by their alt text."""
     parts, lists, previous = [], [], None
     for token in tokens:
         kind = token.type
@@ -527,6 +535,6 @@ def _inline_text(children, marks):
         elif kind == "link_close":
             if "mailto" in token.meta:
                 parts.append(f" ({token.meta['mailto']})")
-            if "mark" in token.meta:
+            if "mark" in token.meta and marks is not None:
                 parts.append(f"[{marks[token.meta['mark']].number}]")
     return "".join(parts)
