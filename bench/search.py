@@ -40,18 +40,30 @@ def english(n):
 def zh(n):
     return "".join(rng.choices(chinese, cum_weights=zh_weights, k=n)) + "。"
 
+# The texts are words without markup, so what search reads of them (search_title, search_text,
+# written by services.issue_render at save) is the text itself: set here, as bulk_create does
+# not render.
+def issue(n):
+    title, intro = (zh(4), zh(20)) if n %% 10 == 0 else (english(5), english(30))
+    return Issue(number=1000 + n, title=title, plain_title=title, intro=intro, search_text=intro,
+                 language=("zh-hans" if n %% 10 == 0 else "en"), published_at=published)
+
+def section(pk, number, position):
+    title, text = (zh(3), zh(10)) if number %% 10 == 0 else (english(3), english(12))
+    return Section(issue_id=pk, title=title, search_title=title, text=text, search_text=text,
+                   position=position)
+
+def item(pk, position, is_zh):
+    title, body = (zh(4), zh(25)) if is_zh else (english(6), english(40))
+    return Item(section_id=pk, position=position, title=title, search_title=title, body=body,
+                search_text=body)
+
 published = timezone.now() - datetime.timedelta(days=1)
 with transaction.atomic():
-    Issue.objects.bulk_create(
-        Issue(number=1000 + n, title=(zh(4) if n %% 10 == 0 else english(5)),
-              intro=(zh(20) if n %% 10 == 0 else english(30)),
-              language=("zh-hans" if n %% 10 == 0 else "en"), published_at=published)
-        for n in range(ISSUES)
-    )
+    Issue.objects.bulk_create(issue(n) for n in range(ISSUES))
     issues = list(Issue.objects.filter(number__gte=1000).values_list("pk", "number"))
     Section.objects.bulk_create(
-        Section(issue_id=pk, title=(zh(3) if number %% 10 == 0 else english(3)),
-                text=(zh(10) if number %% 10 == 0 else english(12)), position=position)
+        section(pk, number, position)
         for pk, number in issues for position in range(1, SECTIONS + 1)
     )
     sections = list(Section.objects.filter(issue__number__gte=1000)
@@ -59,10 +71,7 @@ with transaction.atomic():
     batch = []
     for pk, number in sections:
         for position in range(1, ITEMS + 1):
-            is_zh = number %% 10 == 0
-            batch.append(Item(section_id=pk, position=position,
-                              title=zh(4) if is_zh else english(6),
-                              body=zh(25) if is_zh else english(40)))
+            batch.append(item(pk, position, number %% 10 == 0))
         if len(batch) >= 5000:
             Item.objects.bulk_create(batch)
             batch = []

@@ -225,8 +225,10 @@ class TestFormats:
             "x[^1]" * 12 + "\n\n" + "".join(f"[^{n}]: n{n}\n" for n in range(1, 13))
         ).text.endswith("¹¹ n11\n\n¹² n12")
 
-    def test_search_text_holds_the_notes(self):
-        assert plain_text(NOTED) == "Said so¹ twice² and again¹. ¹ The first note. ² The second."
+    def test_search_text_holds_the_notes_words_without_numbers(self):
+        expected = "Said so twice and again. The first note. The second."
+        assert plain_text(NOTED) == expected
+        assert rendered(NOTED).search_text == expected
 
     def test_first_sentences_leave_references_and_notes_out(self):
         assert first_sentence("One note[^1] only\n\n[^1]: Not this.") == "One note only"

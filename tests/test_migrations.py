@@ -5,7 +5,7 @@ import importlib
 import pytest
 from django.apps import apps
 
-from issues.models import Citation, Reference
+from issues.models import Citation, Issue, Item, Reference, Section
 from tests.factories import make_issue
 
 pytestmark = pytest.mark.django_db
@@ -34,3 +34,27 @@ def test_rerender_stores_the_new_html_and_reports_changed_reference_lists(capsys
     assert f"issue {unchanged.number}:" not in out
     issue.refresh_from_db()
     assert 'href="https://a.example/"' in issue.rendered_html
+
+
+fill_search_text = importlib.import_module("issues.migrations.0012_search_text").fill
+
+
+def test_search_text_is_filled_for_rows_stored_before_it():
+    issue = make_issue(
+        number=5,
+        intro="Read [the intro](https://i.example/).",
+        sections=[
+            ("[S](https://s.example/)", "Some `code`.", [("**T**", "[b](https://b.example/)")])
+        ],
+    )
+    for model in (Issue, Section, Item):  # as the migration finds them
+        model.objects.update(search_text="")
+    Section.objects.update(search_title="")
+    Item.objects.update(search_title="")
+
+    fill_search_text(apps, None)
+
+    issue.refresh_from_db()
+    assert issue.search_text == "Read the intro."
+    assert list(Section.objects.values_list("search_title", "search_text")) == [("S", "Some code.")]
+    assert list(Item.objects.values_list("search_title", "search_text")) == [("T", "b")]

@@ -49,3 +49,25 @@ def test_report_returns_at_once_with_a_silent_mail_server(
     run_queued_tasks()
     assert time.monotonic() - started < 10
     assert Report.objects.get().notified_at is None
+
+
+@pytest.mark.django_db
+def test_reports_while_a_notification_waits_queue_no_more_mail(
+    client, settings, silent_smtp, django_capture_on_commit_callbacks
+):
+    settings.TASKS = DB_TASKS
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", silent_smtp, 1
+    make_user("moderator", staff=True, groups=["Moderators"], email="mod@example.org")
+    issue = make_issue(number=1, sections=[("S", "", [("A", "text")])])
+    data = {"issue": issue.number, "reason": "spam", "note": ""}
+    for n in range(3):  # three readers, while the first notification is still queued
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("issues:report"), data, REMOTE_ADDR=f"192.0.2.{n}")
+    assert Report.objects.count() == 3
+    # One task, not one per report: each would hold a worker for EMAIL_TIMEOUT.
+    assert DBTaskResult.objects.count() == 1
+    run_queued_tasks()  # the silent server: the attempt fails and clears its mark
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("issues:report"), data, REMOTE_ADDR="192.0.2.9")
+    assert DBTaskResult.objects.count() == 2  # so the next report tries again

@@ -146,6 +146,9 @@ class Issue(models.Model):
     plain_title = models.CharField(_("plain title"), max_length=300, blank=True, editable=False)
     rendered_html = models.TextField(_("rendered HTML"), blank=True, editable=False)
     rendered_intro = models.TextField(_("rendered intro"), blank=True, editable=False)
+    # What search reads (the stored vector of migration 0012) and quotes: the intro as the
+    # engine reads it, without URLs or markup; written by services.issue_render.
+    search_text = models.TextField(_("search text"), blank=True, editable=False)
 
     objects = IssueQuerySet.as_manager()
 
@@ -222,6 +225,10 @@ class Section(models.Model):
     position = models.PositiveIntegerField(
         _("position"), help_text=_("Order within the issue; the section's number follows it.")
     )
+    # What search reads and quotes (title and text as the engine reads them, without URLs or
+    # markup); written by services.issue_render, never kept in revisions.
+    search_title = models.TextField(_("search title"), blank=True, editable=False)
+    search_text = models.TextField(_("search text"), blank=True, editable=False)
 
     class Meta:
         ordering = ["issue", "position"]
@@ -271,6 +278,10 @@ class Item(models.Model):
         help_text=_("Set when moderators unpublish the item; a tombstone keeps its number."),
     )
     removal_reason = models.TextField(_("removal reason"), blank=True, editable=False)
+    # What search reads and quotes (title and text as the engine reads them, without URLs or
+    # markup); written by services.issue_render, never kept in revisions.
+    search_title = models.TextField(_("search title"), blank=True, editable=False)
+    search_text = models.TextField(_("search text"), blank=True, editable=False)
 
     class Meta:
         ordering = ["section", "position"]
@@ -297,6 +308,8 @@ class Item(models.Model):
 
 
 # Revisions hold the whole issue: the issue, its sections and their items.
-reversion.register(Item)
-reversion.register(Section, follow=["items"])
-reversion.register(Issue, follow=["sections"])
+# Search text is derived from what revisions keep, and written again when one is restored.
+SEARCH_FIELDS = ["search_title", "search_text"]
+reversion.register(Item, exclude=SEARCH_FIELDS)
+reversion.register(Section, follow=["items"], exclude=SEARCH_FIELDS)
+reversion.register(Issue, follow=["sections"], exclude=["search_text"])

@@ -50,6 +50,13 @@ class Report(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     notified_at = models.DateTimeField(_("moderators notified at"), null=True, blank=True)
+    notification_queued_at = models.DateTimeField(
+        _("notification queued at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When this report's email to the moderators was handed to a worker."),
+    )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -1,7 +1,8 @@
 """Search over published issues, sections and items, a page at a time.
 
 PostgreSQL: full-text search (ranked, snippets from ts_headline) over a stored vector with a GIN
-index (migration 0008), which also holds the characters and pairs of Chinese, Japanese and
+index over the text as the engine reads it (migrations 0008, 0012), which also holds the
+characters and pairs of Chinese, Japanese and
 Korean text (0010); the substring match (trigram indexes) only when that finds nothing. SQLite:
 the substring match alone. The SQL is issues.selectors.sql.search_sql: one statement a page.
 Snippets are escaped here; only our own <mark> tags survive.
@@ -68,14 +69,6 @@ def clean_query(raw: str | None) -> str:
 
 def query_terms(query: str) -> list[str]:
     return [term for term in (t.strip("\"'") for t in query.split()) if term][:MAX_TERMS]
-
-
-def plain(markdown: str) -> str:
-    """Markdown reduced to readable text for snippets: link text kept, URLs and markup dropped."""
-    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
-    text = re.sub(r"<(https?://[^>]+)>", r"\1", text)
-    text = re.sub(r"[#*_`>|]+", " ", text)
-    return " ".join(text.split())
 
 
 def highlight(text: str, terms: list[str], *, around: int | None = None) -> SafeString:
@@ -190,6 +183,24 @@ class SearchTooCostly(Exception):
     """The database gave up on a search after SEARCH_TIMEOUT_MS."""
 
 
+def _settings_sql(*, bounded: bool) -> str:
+    """The search's planner settings, for its transaction only, in one round trip."""
+    settings = {
+        # Parallel workers cost more to start than they save on these bounded reads, and a busy
+        # site has no idle CPU to give them.
+        "max_parallel_workers_per_gather": "0",
+        "statement_timeout": str(int(SEARCH_TIMEOUT_MS)),
+    }
+    if bounded:
+        # A bounded search joins at most `candidates` matches of each kind to their sections and
+        # issues, but the planner takes a phrase to match thousands of rows and hashes all
+        # 20,000 sections for them: 8 ms of `"open weights"`'s 38 (bench/search.py). Looking up
+        # each match's section and issue by key is cheaper for every bounded query measured.
+        settings |= {"enable_hashjoin": "off", "enable_mergejoin": "off"}
+    calls = ", ".join(f"set_config('{name}', '{value}', true)" for name, value in settings.items())
+    return f"SELECT {calls}"
+
+
 def _run(
     *,
     full_text: bool,
@@ -235,10 +246,7 @@ def _run(
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             if postgres:
-                # Parallel workers cost more to start than they save on these bounded reads, and
-                # a busy site has no idle CPU to give them.
-                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-                cursor.execute(f"SET LOCAL statement_timeout = {int(SEARCH_TIMEOUT_MS)}")
+                cursor.execute(_settings_sql(bounded=bounded))
             cursor.execute(sql, params)
             rows = cursor.fetchall()
     except OperationalError as error:
@@ -285,19 +293,19 @@ def search(raw_query: str | None, *, page: int = 1, per_page: int = PAGE_SIZE) -
         url = urls[number]
         label = ""
         if kind == 0:
-            title = plain_title or plain(issue_title)
+            title = plain_title or issue_title
             if not title_carries_number(plain_title or issue_title, number):
                 label = f"#{number}"
         elif kind == 1:
-            label, title = str(section_number), plain(title)
+            label = str(section_number)
             url = f"{url}#section-{section_number}"
         else:
-            label, title = f"{section_number}.{item_number}", plain(title)
+            label = f"{section_number}.{item_number}"
             url = f"{url}#item-{section_number}-{item_number}"
         if headline and START in headline:
-            snippet = _headline_html(plain(headline))
+            snippet = _headline_html(headline)
         else:
-            snippet = highlight(plain(text or ""), marks, around=SNIPPET_CHARS)
+            snippet = highlight(text or "", marks, around=SNIPPET_CHARS)
         hits.append(
             Hit(
                 number, numbered_title(plain_title or issue_title, number), KINDS[kind], label,

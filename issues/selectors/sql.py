@@ -82,31 +82,64 @@ def issue_page_sql(connection: BaseDatabaseWrapper) -> str:
     return f"SELECT i.*, {columns} FROM {table} i WHERE i.number = %s"
 
 
-# What search finds, in the order equal hits are listed: the table, its title and text columns,
-# the joins that reach its issue, and its ids and positions (issue, section, item).
+# What search finds, in the order equal hits are listed: the table, its title and text columns
+# as search reads them (migration 0012), the joins that reach its issue, and its ids and
+# positions (issue, section, item).
 _SEARCH_KINDS = (
     (
         "issues_issue",
-        "intro",
+        "plain_title",
+        "search_text",
         "",
         "t.id AS issue_id, CAST(NULL AS bigint) AS section_id, 0 AS a, 0 AS b",
         "",
     ),
     (
         "issues_section",
-        "text",
+        "search_title",
+        "search_text",
         "JOIN issues_issue i ON i.id = t.issue_id",
         "t.issue_id AS issue_id, t.id AS section_id, t.position AS a, 0 AS b",
         "",
     ),
     (
         "issues_item",
-        "body",
+        "search_title",
+        "search_text",
         "JOIN issues_section s ON s.id = t.section_id JOIN issues_issue i ON i.id = s.issue_id",
         "s.issue_id AS issue_id, s.id AS section_id, s.position AS a, t.position AS b",
         "AND t.removed_at IS NULL",
     ),
 )
+
+
+def search_tsquery_sql(*, words: bool, grams: bool) -> str:
+    """The tsquery of search_sql's `query` and `grams` parameters."""
+    tsquery = " && ".join(
+        (["websearch_to_tsquery('english', %(query)s)"] if words else [])  # search.CONFIG
+        + (["%(grams)s::tsquery"] if grams else [])
+    )
+    return f"({tsquery or 'NULL::tsquery'})"
+
+
+def search_match_sql(
+    connection: BaseDatabaseWrapper, kind: int, *, full_text: bool, terms: int, tsquery: str
+) -> str:
+    """The condition a row `t` of one kind (0 issue, 1 section, 2 item) matches: search_sql's."""
+    _, title, text, *_ = _SEARCH_KINDS[kind]
+    if connection.vendor == "postgresql":
+        # The expression Django's icontains writes, which the trigram indexes hold.
+        likes = [
+            f"(UPPER(t.{title}::text) LIKE UPPER(%(term{n})s) "
+            f"OR UPPER(t.{text}::text) LIKE UPPER(%(term{n})s))"
+            for n in range(terms)
+        ]
+    else:
+        likes = [
+            f"(t.{title} LIKE %(term{n})s ESCAPE '\\' OR t.{text} LIKE %(term{n})s ESCAPE '\\')"
+            for n in range(terms)
+        ]
+    return " AND ".join(([f"t.search_document @@ {tsquery}"] if full_text else []) + likes)
 
 
 def search_sql(
@@ -147,26 +180,13 @@ def search_sql(
     hold fewer than `candidates` matches are the older ones taken from the indexes.
     """
     postgres = connection.vendor == "postgresql"
-    tsquery = " && ".join(
-        (["websearch_to_tsquery('english', %(query)s)"] if words else [])  # search.CONFIG
-        + (["%(grams)s::tsquery"] if grams else [])
-    )
-    tsquery = f"({tsquery or 'NULL::tsquery'})"
+    tsquery = search_tsquery_sql(words=words, grams=grams)
     ctes = []
-    for kind, (table, text, joins, ids, extra) in enumerate(_SEARCH_KINDS):
+    for kind, (table, _, _, joins, ids, extra) in enumerate(_SEARCH_KINDS):
         issue = "t" if kind == 0 else "i"
-        if postgres:  # the expression Django's icontains writes, which the trigram indexes hold
-            likes = [
-                f"(UPPER(t.title::text) LIKE UPPER(%(term{n})s) "
-                f"OR UPPER(t.{text}::text) LIKE UPPER(%(term{n})s))"
-                for n in range(terms)
-            ]
-        else:
-            likes = [
-                f"(t.title LIKE %(term{n})s ESCAPE '\\' OR t.{text} LIKE %(term{n})s ESCAPE '\\')"
-                for n in range(terms)
-            ]
-        match = " AND ".join(([f"t.search_document @@ {tsquery}"] if full_text else []) + likes)
+        match = search_match_sql(
+            connection, kind, full_text=full_text, terms=terms, tsquery=tsquery
+        )
         document = "t.search_document AS document" if postgres else "NULL AS document"
         select = (
             f"SELECT t.id AS id, {ids}, {issue}.number AS issue_number, {document} FROM {{rows}} "
@@ -196,7 +216,7 @@ def search_sql(
             f"ORDER BY rank DESC, c.issue_number DESC, c.a, c.b LIMIT %(per_kind)s)"
         )
     order = "rank DESC, issue_number DESC, kind, a, b"
-    text = "CASE p.kind WHEN 0 THEN i.intro WHEN 1 THEN s.text ELSE it.body END"
+    text = "CASE p.kind WHEN 0 THEN i.search_text WHEN 1 THEN s.search_text ELSE it.search_text END"
     headline_sql = (
         f"ts_headline('english', {text}, {tsquery}, %(headline)s)"
         if postgres and full_text and headline
@@ -207,7 +227,8 @@ def search_sql(
         "hits AS (SELECT * FROM k0 UNION ALL SELECT * FROM k1 UNION ALL SELECT * FROM k2), "
         f"page AS (SELECT * FROM hits ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s) "
         "SELECT n.total, n.most, p.kind, p.id, p.rank, i.number, i.title, i.plain_title, "
-        "i.language, CASE p.kind WHEN 0 THEN i.title WHEN 1 THEN s.title ELSE it.title END, "
+        "i.language, CASE p.kind WHEN 0 THEN i.plain_title WHEN 1 THEN s.search_title "
+        "ELSE it.search_title END, "
         f"{text}, {headline_sql}, "
         # Anchors number sections and items by their order, which positions may skip.
         "(SELECT COUNT(*) FROM issues_section s2 "

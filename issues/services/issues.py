@@ -3,6 +3,7 @@
 import secrets
 from datetime import datetime
 from types import SimpleNamespace
+from typing import Any, TypeVar
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
@@ -34,15 +35,48 @@ def issue_render(*, issue: Issue) -> RenderedIssue:
     issue.plain_title = rendered.title_text[:300]
     issue.rendered_html = issue_body_html(issue=issue, rendered=rendered)
     issue.rendered_intro = render_intro_teaser(issue)
+    issue.search_text = rendered.intro.search_text
+    _search_text_refresh(rendered=rendered)
     Issue.objects.filter(pk=issue.pk).update(
         plain_title=issue.plain_title,
         rendered_html=issue.rendered_html,
         rendered_intro=issue.rendered_intro,
+        search_text=issue.search_text,
         # The page cache keys on the latest updated_at: a re-render must move it.
         updated_at=timezone.now(),
     )
     public_pages_changed()
     return rendered
+
+
+def _search_text_refresh(*, rendered: RenderedIssue) -> None:
+    """Store what search reads of each section and item, writing only the rows that changed."""
+    _search_columns_write(
+        Section,
+        {part.section.pk: (part.title, part.text) for part in rendered.sections},
+    )
+    _search_columns_write(
+        Item,
+        {
+            part.item.pk: (part.title, part.body)
+            for section in rendered.sections
+            for part in section.items
+        },
+    )
+
+
+_Searchable = TypeVar("_Searchable", Section, Item)
+
+
+def _search_columns_write(model: type[_Searchable], parts: dict[int, tuple[Any, Any]]) -> None:
+    wanted = {pk: (title.search_text, text.search_text) for pk, (title, text) in parts.items()}
+    stored = model.objects.filter(pk__in=wanted).values_list("pk", "search_title", "search_text")
+    changed = [
+        model(pk=pk, search_title=wanted[pk][0], search_text=wanted[pk][1])
+        for pk, title, text in stored
+        if (title, text) != wanted[pk]
+    ]
+    model.objects.bulk_update(changed, ["search_title", "search_text"], batch_size=500)
 
 
 def _citations_refresh(*, issue: Issue, references: list[NumberedReference]) -> None:

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -105,10 +105,15 @@ def report_create(
         # UPDATE, which those do not block; read again, so a report that waited here sees the
         # reports and the hiding committed meanwhile and counts after them.
         item = Item.objects.select_for_update(no_key=True).get(pk=item.pk)
-    recently_notified = _target_reports(issue=issue, item=item).filter(
-        notified_at__gte=timezone.now() - NOTIFY_INTERVAL
+    since = timezone.now() - NOTIFY_INTERVAL
+    # Notified lately, or a notification still in a worker's hands: with a mail server that
+    # never answers, each report would otherwise hold a worker for EMAIL_TIMEOUT (a failed
+    # attempt clears its mark, so the next report tries again).
+    notified_or_queued = _target_reports(issue=issue, item=item).filter(
+        Q(notified_at__gte=since) | Q(notification_queued_at__gte=since)
     )
-    if not recently_notified.exists():
+    if not notified_or_queued.exists():
+        Report.objects.filter(pk=report.pk).update(notification_queued_at=timezone.now())
         # After commit, and never at the report's expense: the mail goes out from a task worker,
         # so a mail server that is down or slow can neither fail nor hold a reader's request.
         from issues.tasks import notify_moderators
@@ -158,6 +163,7 @@ def moderators_notify(*, report: Report) -> None:
         )
     except Exception:  # any mail failure: the report is stored; the next one will try again
         logger.exception("could not email the moderators about report %s", report.pk)
+        Report.objects.filter(pk=report.pk).update(notification_queued_at=None)
         return
     Report.objects.filter(pk=report.pk).update(notified_at=timezone.now())
 

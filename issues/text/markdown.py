@@ -581,6 +581,11 @@ class Fragment:
         """Readable plain text: paragraphs, list markers, `[N]` after citations, mailto spelt."""
         return tokens_to_text(self.tokens, self.marks, notes=self.notes)
 
+    @cached_property
+    def search_text(self):
+        """What search reads and quotes: `text` on one line, without the `[N]` marks."""
+        return " ".join(tokens_to_text(self.tokens, None, notes=self.notes).split())
+
 
 def render_markdown(text, *, limits=True):
     """Turn editor Markdown into sanitised HTML: the one Markdown path of Digest.
@@ -598,10 +603,10 @@ def render_inline_markdown(text):
     return parse(text, inline=True).html
 
 
-def plain_text(markdown):
-    """Markdown as one line of readable text (search snippets): link and image texts kept, URLs
-    and markup dropped, mailto addresses spelt out; read by the engine, as the page is."""
-    return " ".join(parse(markdown).text.split())
+def plain_text(markdown, *, inline=False):
+    """Markdown as search stores it (one line): link and image texts kept, URLs, markup and
+    `[N]` marks dropped, mailto addresses spelt out; read by the engine, as the page is."""
+    return parse(markdown, inline=inline, limits=False).search_text
 
 
 def link_targets(text):
@@ -617,6 +622,8 @@ _TEXT_BLOCKS = {
 
 
 def _marks_as_text(content, marks):
+    if marks is None:
+        return _MARKER.sub("", content)
     return _MARKER.sub(lambda match: f"[{marks[int(match.group(1))].number}]", content)
 
 
@@ -631,11 +638,12 @@ def note_number(number):
 def tokens_to_text(tokens, marks, *, notes=()):
     """Readable plain text of a text's tokens: a blank line between blocks, list markers,
     `[N]` after each cited link, mailto addresses spelt out, images by their alt text; then
-    each of `notes`, its number before it."""
+    each of `notes`, its number before it. With `marks` None (search), no `[N]` and no note
+    numbers: only the words readers read."""
     text = _blocks_text(tokens, marks)
     for note in notes:
-        note_text = _blocks_text(note.tokens, marks)
-        text += f"\n\n{note_number(note.number)} {note_text}".rstrip()
+        number = "" if marks is None else note_number(note.number)
+        text += f"\n\n{number} {_blocks_text(note.tokens, marks)}".rstrip()
     return text.lstrip("\n")
 
 
@@ -699,11 +707,11 @@ def _inline_text(children, marks):
             parts.append("".join(child.content for child in token.children or ()))
         elif kind == "html_inline":
             parts.append(_marks_as_text(html_text(token.content), marks))
-        elif kind == "footnote_ref":
+        elif kind == "footnote_ref" and marks is not None:
             parts.append(note_number(token.meta["id"] + 1))
         elif kind == "link_close":
             if "mailto" in token.meta:
                 parts.append(f" ({token.meta['mailto']})")
-            if "mark" in token.meta:
+            if "mark" in token.meta and marks is not None:
                 parts.append(f"[{marks[token.meta['mark']].number}]")
     return "".join(parts)
