@@ -1,4 +1,4 @@
-"""Data migrations that run code: the re-render with the CommonMark engine."""
+"""Data migrations that run code: the re-renders (CommonMark engine, footnotes), search text."""
 
 import importlib
 
@@ -58,3 +58,27 @@ def test_search_text_is_filled_for_rows_stored_before_it():
     assert issue.search_text == "Read the intro."
     assert list(Section.objects.values_list("search_title", "search_text")) == [("S", "Some code.")]
     assert list(Item.objects.values_list("search_title", "search_text")) == [("T", "b")]
+
+
+rerender_footnotes = importlib.import_module("issues.migrations.0013_rerender_footnotes").rerender
+
+
+def test_issues_with_footnotes_are_rendered_again_and_changes_reported(capsys):
+    noted = make_issue(
+        number=5,
+        sections=[("S", "", [("T", "A[^1].\n\n[^1]: See [n](https://n.example/).")])],
+    )
+    plain = make_issue(number=6, sections=[("S", "", [("T", "[c](https://c.example/)")])])
+    # As the engine before footnotes stored them: no note, no citation of its link.
+    Citation.objects.filter(issue=noted).delete()
+    Issue.objects.filter(pk__in=[noted.pk, plain.pk]).update(rendered_html="<p>old</p>")
+
+    rerender_footnotes(apps, None)
+
+    out = capsys.readouterr().out
+    assert "issue 5: its reference list changed with footnotes read" in out
+    assert "[1] (none) -> https://n.example/" in out
+    noted.refresh_from_db()
+    plain.refresh_from_db()
+    assert 'id="item-1-1-fn-1"' in noted.rendered_html
+    assert plain.rendered_html == "<p>old</p>"  # no `[^` in it: not read again
