@@ -29,7 +29,6 @@ def rerender(apps, schema_editor):
             | Q(sections__text__contains=MARKER)
             | Q(sections__items__body__contains=MARKER)
         )
-        .order_by("number")
         .values_list("pk", flat=True)
         .distinct()
     )
