@@ -680,3 +680,28 @@ class TestDetailsTheMutantsFound:
             number=1, title="T", published_at=published, language="en", intro=""
         )
         assert "date: '2024-05-01T08:30:00+00:00'\n" in serialize_issue(issue, [])
+
+    def test_two_numbered_sections_with_one_numbered_item_are_enough(self):
+        parsed = parse_issue("1、A\n\n1.1 a\n\n2、B\n\nText of B.\n", title="T")
+        assert [(s.title, [i.title for i in s.items]) for s in parsed.sections] == [
+            ("A", ["a"]),
+            ("B", []),
+        ]
+
+    def test_a_section_without_a_title_in_digests_format(self):
+        text = "---\nnumber: 1\ntitle: T\nlanguage: en\n---\n## S\n### I\n## \n### J\n"
+        assert refused(text) == "line 8: a section has no title"
+
+    def test_items_from_lists_of_links_are_counted_over_every_section(self):
+        text = "## A\n\n* [a](https://a.example/)\n\n## B\n\n* [b](https://b.example/)\n"
+        assert "items from lists of links: 2" in parse_issue(text, title="T").decisions
+
+    def test_the_export_writes_other_scripts_as_they_are(self):
+        from types import SimpleNamespace
+
+        from issues.formats.interchange import serialize_issue
+
+        issue = SimpleNamespace(
+            number=2, title="NLP简报 Issue #2", published_at=None, language="zh-hans", intro=""
+        )
+        assert "title: 'NLP简报 Issue #2'\n" in serialize_issue(issue, [])
