@@ -27,4 +27,27 @@ def test_follow_a_citation_to_its_reference_and_back(live_server, page):
     assert page.locator("#item-6-6 h3").inner_text().startswith("6.6")
 
 
+def test_follow_a_footnote_to_its_note_and_back_on_an_accessible_page(live_server, page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.factories import make_issue
+
+    note = "Said so[^1].\n\n[^1]: A note with [a link](https://n.example/)."
+    make_issue(
+        number=7,
+        intro=note,
+        sections=[("S", note, [("One", note), ("Two", note)])],
+    )
+    page.goto(f"{live_server.url}/issues/7/")
+    page.locator("#item-1-2 sup.footnote-ref a").click()
+    page.wait_for_url("**#item-1-2-fn-1")
+    assert page.locator("#item-1-2-fn-1").evaluate("el => el.matches(':target')")
+    assert page.locator("#item-1-2-fn-1").inner_text().startswith("A note with a link[1]")
+    page.locator("#item-1-2-fn-1 a.footnote-backref").click()
+    page.wait_for_url("**#item-1-2-fnref-1")
+    assert page.locator("#item-1-2-fnref-1").is_visible()
+    results = Axe().run(page, options={"rules": {"target-size": {"enabled": True}}})
+    assert results.violations_count == 0, results.generate_report()
+
+
 # Accessibility (axe-core) of every public page: tests/test_browser_pages.py.
