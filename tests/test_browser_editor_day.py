@@ -234,6 +234,31 @@ def test_a_long_issue_opens_items_when_asked_and_saves_only_those(live_server, p
     assert len(fetched) == 1  # every item in one request
 
 
+def test_a_save_that_moves_nothing_posts_every_row_where_it_stands(live_server, page, long_issue):
+    """Each section and item posts the position it was loaded with, so the server writes no
+    row for it (nested_admin numbered from 0: every row looked moved, and was rewritten)."""
+    from urllib.parse import parse_qsl
+
+    from issues.models import Item, Section
+
+    log_in(page, live_server, "editor")
+    page.goto(change_url(live_server, long_issue))
+    posted = []
+    page.on("request", lambda r: posted.append(r.post_data) if r.method == "POST" else None)
+    page.fill(INTRO, "Only the intro changes.")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+    data = dict(parse_qsl(posted[-1]))
+    sent = {
+        (name.count("-items-"), int(data[name.removesuffix("position") + "id"]), int(value))
+        for name, value in data.items()
+        if name.endswith("-position")
+    }
+    stored = {(0, *row) for row in Section.objects.values_list("pk", "position")}
+    stored |= {(1, *row) for row in Item.objects.values_list("pk", "position")}
+    assert len(stored) == 5 and sent == stored
+
+
 def test_a_local_copy_reopens_the_items_it_holds(live_server, page, long_issue):
     from issues.models import Item
 
