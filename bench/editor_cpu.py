@@ -4,7 +4,8 @@
 of the change page and of a save that changes the intro, as Django's test client makes them
 on a fresh SQLite database holding the bench's large issue. A CPU figure is less swayed by a
 shared machine's load than the wall clock `bench/editor.py` measures in Chromium.
-`python bench/editor_cpu.py profile` prints the save's cProfile (cumulative) instead.
+`python bench/editor_cpu.py profile` prints the save's cProfile (cumulative) instead, `profile-view`
+the change page's (PROFILE_SORT=tottime and PROFILE_LINES=100 to sort and cut otherwise).
 """
 
 import cProfile
@@ -50,10 +51,18 @@ def main():
         data = form_data(page)
         data["intro"] = f"Changed {run}."
         data["_continue"] = "1"
+        if sys.argv[1:] == ["profile-view"]:
+            profile = cProfile.Profile()
+            profile.runcall(client.get, url)
+            stats = pstats.Stats(profile).sort_stats(os.environ.get("PROFILE_SORT", "cumulative"))
+            stats.print_stats(int(os.environ.get("PROFILE_LINES", "60")))
+            return
         if sys.argv[1:] == ["profile"]:
             profile = cProfile.Profile()
             profile.runcall(client.post, url, data)
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(60)
+            pstats.Stats(profile).sort_stats(
+                os.environ.get("PROFILE_SORT", "cumulative")
+            ).print_stats(int(os.environ.get("PROFILE_LINES", "60")))
             return
         started = time.process_time()
         saved = client.post(url, data)

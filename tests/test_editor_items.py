@@ -100,6 +100,22 @@ class TestTheChangePage:
         with django_assert_num_queries(len(queries)):
             assert editor_client.get(change_url(big)).status_code == 200
 
+    @pytest.mark.parametrize("full", [True, False], ids=["full forms", "summaries"])
+    def test_the_inlines_ask_for_the_media_nested_admin_would(
+        self, monkeypatch, editor_client, issue, full
+    ):
+        """The workspace takes the media of one empty form per inline, not of every form."""
+        from nested_admin.nested import NestedInlineAdminFormset
+
+        monkeypatch.setattr(IssueAdmin, "items_in_full_up_to", 1000 if full else 0)
+        page = editor_client.get(change_url(issue))
+        (sections,) = page.context["inline_admin_formsets"]
+        items = next(iter(sections)).form.inlines[0]
+        for inline in (sections, items):
+            theirs = NestedInlineAdminFormset.media.fget(inline)
+            assert (inline.media._js, inline.media._css) == (theirs._js, theirs._css)
+        assert any("markdownx" in path for path in items.media._js)
+
 
 class TestSaving:
     def test_items_not_opened_are_not_written(self, summaries, editor_client, issue):
