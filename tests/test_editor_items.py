@@ -143,6 +143,19 @@ class TestSaving:
             counts.append(len(queries))
         assert counts[0] == counts[1]
 
+    def test_each_section_costs_the_save_one_query(self, summaries, editor_client):
+        """Its items' formset; the renumbering and the revision read all sections at once."""
+        counts = []
+        for number, sections in ((44, 1), (45, 4)):
+            big = make_big_issue(items=8, sections=sections, number=number, published=False)
+            for intro in ("Warming the caches.", "Changed."):
+                data = form_data(editor_client.get(change_url(big)))
+                data["intro"] = intro
+                with CaptureQueriesContext(connection) as queries:
+                    assert editor_client.post(change_url(big), data).status_code == 302
+            counts.append(len(queries))
+        assert counts[1] - counts[0] == 3
+
     def test_an_opened_item_is_saved_and_the_others_left_alone(
         self, summaries, editor_client, issue
     ):

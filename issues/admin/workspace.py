@@ -605,8 +605,9 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
         issue = form.instance
         positions_renumber(issue=issue)
         rendered = issue_render(issue=issue)
-        # Record the final state, after renumbering, in this save's revision.
-        reversion.add_to_revision(issue)
+        # Record the final state, after renumbering, in this save's revision: read in three
+        # queries (the revision follows sections and items; one query per section otherwise).
+        reversion.add_to_revision(Issue.objects.with_contents().get(pk=issue.pk))
         # The panel's contents and checks are computed now, once, not on every view.
         issue.refresh_from_db(fields=["updated_at"])
         issue_panel(issue=issue, rendered=rendered)
