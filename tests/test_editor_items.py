@@ -214,6 +214,9 @@ class TestSaving:
         # The refused page shows the summaries where the editor put them, still posted.
         soup = BeautifulSoup(response.content, "html.parser")
         assert soup.find("input", attrs={"name": "sections-0-items-0-position", "value": "2"})
+        shown = [int(box["data-item-pk"]) for box in soup.select(".item-summary")]
+        titles = dict(Item.objects.values_list("pk", "title"))
+        assert [titles[pk] for pk in shown] == ["Paper B", "Paper A", "Tool C"]
 
     def test_an_item_of_another_issue_cannot_be_pulled_in(self, summaries, editor_client, issue):
         other = make_issue(number=13, sections=[("Elsewhere", "", [("Theirs", "Their body.")])])
