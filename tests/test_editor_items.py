@@ -229,6 +229,31 @@ class TestSaving:
         assert theirs.section.issue_id == other.pk
 
 
+class TestViewOnly:
+    """Someone who may only view issues (the moderators) reads them: nothing to type in, drag,
+    add or save."""
+
+    @pytest.mark.parametrize("items", [3, 45], ids=["short", "long"])
+    def test_the_issue_is_shown_read_only(self, client, items):
+        client.force_login(make_user("moderator", staff=True, groups=["Moderators"]))
+        big = make_big_issue(items=items, sections=3, number=50, published=False)
+        page = client.get(change_url(big))
+        assert page.status_code == 200
+        soup = BeautifulSoup(page.content, "html.parser")
+        form = soup.find("form", id="issue_form")
+        typed = form.find_all(["textarea", "select"]) + form.find_all(
+            "input", type=lambda kind: kind not in ("hidden",)
+        )
+        assert typed == []
+        assert soup.select(".djn-drag-handler") == []
+        assert not soup.find(attrs={"name": "_continue"})
+        assert "Item 44" in soup.get_text() if items == 45 else "Item 2" in soup.get_text()
+
+    def test_an_editor_still_drags(self, editor_client, issue):
+        soup = BeautifulSoup(editor_client.get(change_url(issue)).content, "html.parser")
+        assert len(soup.select(".has_original > h3.djn-drag-handler")) == 5  # 2 sections, 3 items
+
+
 class TestTheItemFormsView:
     def test_the_fields_come_named_for_the_box(self, editor_client, issue):
         paper_b = Item.objects.get(title="Paper B")

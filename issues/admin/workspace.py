@@ -243,6 +243,14 @@ class ItemInline(nested_admin.NestedStackedInline):
         )
 
 
+def unsortable_when_read_only(request, obj, inlines):
+    """Who may only view an issue cannot drag its sections and items either: no handles."""
+    for inline in inlines:
+        if not inline.has_change_permission(request, obj):
+            inline.sortable_options = {**inline.sortable_options, "disabled": True}
+    return inlines
+
+
 class SectionInline(nested_admin.NestedStackedInline):
     model = Section
     form = PositionedForm
@@ -252,6 +260,9 @@ class SectionInline(nested_admin.NestedStackedInline):
     sortable_field_name = "position"
     inlines = (ItemInline,)
     formfield_overrides = MARKDOWN_WIDGETS
+
+    def get_inline_instances(self, request, obj=None):
+        return unsortable_when_read_only(request, obj, super().get_inline_instances(request, obj))
 
 
 def removal_note(*, who, when, why):
@@ -522,6 +533,9 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
     @admin.display(description=_("last edited by"), ordering="last_edited_by__username")
     def last_editor(self, issue):
         return issue.last_edited_by.username if issue.last_edited_by else "—"
+
+    def get_inline_instances(self, request, obj=None):
+        return unsortable_when_read_only(request, obj, super().get_inline_instances(request, obj))
 
     def get_readonly_fields(self, request, obj=None):
         if request.user.has_perm("issues.publish_issue"):
