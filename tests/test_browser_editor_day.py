@@ -259,6 +259,30 @@ def test_a_save_that_moves_nothing_posts_every_row_where_it_stands(live_server, 
     assert len(stored) == 5 and sent == stored
 
 
+def test_opened_summaries_stay_open_after_a_save_and_a_reload(live_server, page, long_issue):
+    from issues.models import Item
+
+    log_in(page, live_server, "editor")
+    page.goto(change_url(live_server, long_issue))
+    body = "[name='sections-0-items-1-body']"
+    page.locator("#sections-0-items-1 > h3 .fold-toggle").click()
+    page.locator(body).fill("Body B, corrected.")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+    assert Item.objects.get(title="Paper B").body == "Body B, corrected."
+    page.locator(body).wait_for()  # opened again, with what was saved
+    assert page.input_value(body) == "Body B, corrected."
+    assert page.locator("[name='sections-0-items-0-body']").count() == 0  # still a summary
+    assert page.locator(".draft-offer").count() == 0  # what it holds was saved
+    page.reload()
+    page.locator(body).wait_for()
+    page.locator("#sections-0-items-1 > h3 .fold-toggle").click()  # closed by the editor
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert page.locator(body).count() == 0
+    assert page.locator(".draft-offer").count() == 0
+
+
 def test_a_local_copy_reopens_the_items_it_holds(live_server, page, long_issue):
     from issues.models import Item
 
@@ -273,7 +297,9 @@ def test_a_local_copy_reopens_the_items_it_holds(live_server, page, long_issue):
 
     again = page.context.new_page()
     again.goto(change_url(live_server, long_issue))
-    assert again.locator(body).count() == 0  # a summary again
+    # A summary again: opened to compare with the copy (and as the editor left it), saved text.
+    again.locator(".draft-offer").wait_for()
+    assert again.input_value(body) == "Body C."
     again.locator(".draft-offer button.draft-restore").click()
     again.locator(body).wait_for()
     assert again.input_value(body) == "Body C. Typed, never saved."
