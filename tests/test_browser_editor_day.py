@@ -234,6 +234,43 @@ def test_a_long_issue_opens_items_when_asked_and_saves_only_those(live_server, p
     assert len(fetched) == 1  # every item in one request
 
 
+def test_a_summary_is_dragged_into_another_section(live_server, page, long_issue):
+    """An item never opened moves across sections by its header, keeps its text, and the
+    numbers follow."""
+    import re
+
+    from issues.models import Item
+
+    log_in(page, live_server, "editor")
+    page.goto(change_url(live_server, long_issue))
+    handle = page.locator("h3.djn-drag-handler", has_text="Paper B")
+    target = page.locator("h3.djn-drag-handler", has_text="Tool C")
+    target.evaluate("e => e.scrollIntoView({block: 'center'})")
+    start, end = handle.bounding_box(), target.bounding_box()
+    x, y = start["x"] + 30, start["y"] + start["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 21):
+        # Past the middle of Tool C's header: dropped after it, in the other section.
+        page.mouse.move(x, y + (end["y"] + end["height"] + 10 - y) * step / 20)
+        page.wait_for_timeout(20)
+    page.mouse.up()
+    assert page.locator("[name$='-body']:not([name*='__prefix__'])").count() == 0  # none opened
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+    toc = page.locator(".panel-toc").inner_text()
+    assert re.search(r"1\.1\s+Paper A.*2\.1\s+Tool C.*2\.2\s+Paper B", toc, re.S), toc
+    paper_b = Item.objects.get(title="Paper B")
+    assert paper_b.section.title == "Tools" and paper_b.body == "Body B."
+    assert [
+        (i.title, i.position) for i in Item.objects.order_by("section__position", "position")
+    ] == [
+        ("Paper A", 1),
+        ("Tool C", 1),
+        ("Paper B", 2),
+    ]
+
+
 def test_a_save_that_moves_nothing_posts_every_row_where_it_stands(live_server, page, long_issue):
     """Each section and item posts the position it was loaded with, so the server writes no
     row for it (nested_admin numbered from 0: every row looked moved, and was rewritten)."""

@@ -203,6 +203,28 @@ class TestSaving:
         assert paper_a.body == "[a](https://a.example)"
         assert list(Item.objects.get(title="Paper B").section.items.values_list("position"))
 
+    def test_a_summary_moves_to_another_section_under_the_same_number(
+        self, summaries, editor_client, issue
+    ):
+        """Paper B, second in News, dropped second in Tools: no field changed but the section."""
+        paper_b, tool_c = Item.objects.get(title="Paper B"), Item.objects.get(title="Tool C")
+        data = form_data(editor_client.get(change_url(issue)))
+        for key in [key for key in data if key.startswith("sections-0-items-1-")]:
+            data[key.replace("sections-0-items-1-", "sections-1-items-1-")] = data.pop(key)
+        data["sections-1-items-1-section"] = str(tool_c.section_id)
+        data["sections-0-items-TOTAL_FORMS"] = data["sections-0-items-INITIAL_FORMS"] = "1"
+        data["sections-1-items-TOTAL_FORMS"] = data["sections-1-items-INITIAL_FORMS"] = "2"
+        assert data["sections-1-items-1-position"] == "2"
+        assert editor_client.post(change_url(issue), data).status_code == 302
+        paper_b.refresh_from_db()
+        assert (paper_b.section_id, paper_b.position, paper_b.body) == (
+            tool_c.section_id,
+            2,
+            "Body B.",
+        )
+        issue.refresh_from_db()
+        assert issue.edit_version == 1  # a change, recorded
+
     def test_a_stale_page_is_still_refused(self, summaries, editor_client, issue):
         data = form_data(editor_client.get(change_url(issue)))
         Issue.objects.filter(pk=issue.pk).update(edit_version=7)

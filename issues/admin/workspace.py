@@ -378,10 +378,20 @@ def _positioned(formsets):
     return [formset for formset in formsets if formset.model in (Section, Item)]
 
 
+def _moved(formset, form):
+    """Whether the form's row was dragged here from another section (a change no field shows:
+    the parent's field never counts as changed, and the position may be the same number)."""
+    row = form.instance
+    return row.pk is not None and (
+        getattr(row, "loaded_parent", None) != getattr(row, formset.fk.attname)
+    )
+
+
 def _formsets_changed(formsets):
     """Whether any form of these formsets, or of the formsets nested in them, changed."""
     return any(
         formset.has_changed()
+        or any(_moved(formset, form) for form in formset.forms)
         or any(_formsets_changed(getattr(form, "nested_formsets", [])) for form in formset.forms)
         for formset in formsets
     )
@@ -400,9 +410,7 @@ def _positions_move(formsets):
             elif new:
                 if form.has_changed():
                     return True
-            elif "position" in form.changed_data or getattr(row, "loaded_parent", None) != (
-                getattr(row, formset.fk.attname)
-            ):
+            elif "position" in form.changed_data or _moved(formset, form):
                 return True
     return False
 
