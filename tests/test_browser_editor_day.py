@@ -479,6 +479,32 @@ def test_the_item_being_typed_shows_its_issue_wide_numbers(live_server, page):
     assert issue.edit_version == 0
 
 
+def test_a_new_item_shows_its_issue_wide_numbers_before_it_is_saved(live_server, page):
+    make_user("editor", staff=True, groups=["Editors"], password=PASSWORD)
+    issue = make_issue(
+        number=16,
+        published=False,
+        sections=[
+            ("News", "", [("Paper A", "[a](https://a.example)")]),
+            ("Tools", "", [("Tool C", "[c](https://c.example)")]),
+        ],
+    )
+    log_in(page, live_server, "editor")
+    page.goto(change_url(live_server, issue))
+    page.locator("#sections-0 .djn-add-handler", has_text="Add another Item").click()
+    prefix = "sections-0-items-1"
+    page.fill(f"[name='{prefix}-title']", "Paper B")
+    page.locator(f"[name='{prefix}-body']").click()
+    page.keyboard.type("See [b](https://b.example).")
+    shown = page.locator(f"#{prefix} .item-published")
+    shown.locator("sup.citation", has_text="2").wait_for()
+    assert "1.2 Paper B" in shown.locator("h4").inner_text()
+    page.wait_for_function("() => document.querySelectorAll('.panel-refs > li').length === 3")
+    assert page.locator(".panel-refs > li").all_inner_texts()[2].startswith("[3]")
+    issue.refresh_from_db()
+    assert issue.edit_version == 0  # nothing saved
+
+
 def test_summaries_are_dragged_into_a_new_order(live_server, page, long_issue):
     """Items not opened keep their text when they move; numbers follow the new order. (Moves
     across sections: tests/test_editor_items.py posts them as nested_admin does.)"""

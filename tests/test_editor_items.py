@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from issues.admin.workspace import IssueAdmin
-from issues.models import Issue, Item
+from issues.models import Issue, Item, Section
 from tests.factories import make_big_issue, make_issue, make_user
 from tests.support.admin_forms import form_data
 
@@ -344,6 +344,28 @@ class TestTheItemPreview:
         assert soup.select_one("sup.citation").get_text() == "[2]"
         assert "https://x.example" in answer["references"]
         assert Item.objects.get(pk=paper_b.pk).body == "Body B."
+
+    def test_a_new_item_is_read_in_its_place(self, editor_client, issue):
+        news = issue.sections.get(title="News")
+        before = Item.objects.count()
+
+        def preview(**place):
+            data = {"title": "New [t](https://t.example)", "body": "[y](https://y.example)"}
+            return editor_client.post(self.preview_url(issue), {**data, **place})
+
+        answer = preview(section=news.pk, index=1).json()  # between Paper A and Paper B
+        assert answer["number"] == "1.2" and answer["count"] == 3
+        title = BeautifulSoup(answer["title"], "html.parser")
+        body = BeautifulSoup(answer["body"], "html.parser")
+        assert title.select_one("sup.citation").get_text() == "[2]"
+        assert body.select_one("sup.citation").get_text() == "[3]"
+        assert preview(section=news.pk, index=9).json()["number"] == "1.3"  # last
+        assert Item.objects.count() == before  # nothing saved
+
+        make_issue(number=17, sections=[("Elsewhere", "", [])])
+        elsewhere = Section.objects.get(title="Elsewhere")
+        assert preview(section=elsewhere.pk, index=0).status_code == 400
+        assert preview(section=news.pk).status_code == 400
 
     def test_csrf_and_permissions_are_checked(self, client, issue):
         from django.test import Client
