@@ -374,7 +374,7 @@ def parse(text, *, citations=None, is_removed=False, inline=False, limits=False,
         # A stored text: what it reads to is kept, and only its citations are numbered anew.
         reading = _reading(text, inline=inline, numbered=citations is not None)
         marks = [
-            citations.cite(url, label, is_removed=is_removed)  # type: ignore[union-attr]
+            citations.cite(url, label, is_removed=is_removed)
             for url, label in reading.cited
         ]
         return Fragment(
@@ -422,7 +422,7 @@ class _Reading:
 class _Readings:
     """The readings of stored texts most recently used, kept up to a total length of text."""
 
-    def __init__(self, chars):
+    def __init__(self, chars: int) -> None:
         self.chars, self.used = chars, 0
         self.misses = 0  # texts read, not found kept (the tests count them)
         self.kept: OrderedDict[tuple, _Reading] = OrderedDict()
