@@ -27,10 +27,18 @@
     );
   }
 
-  // Remembered by the row's primary key, so the state follows an item that is moved.
-  function rowKey(box) {
-    var pk = form.querySelector("input[name='" + box.id + "-id']");
-    return pk && pk.value ? (box.id.indexOf("-items-") === -1 ? "s" : "i") + pk.value : null;
+  // Remembered by the row's primary key, so the state follows an item that is moved. The id
+  // fields are looked up by name in one pass each time (boxes are renamed as they are dragged):
+  // a search of the whole form for each of 320 boxes took a fifth of a second of the load.
+  function rowKeys() {
+    var ids = {};
+    form.querySelectorAll("input[name$='-id']").forEach(function (field) {
+      ids[field.name] = field;
+    });
+    return function (box) {
+      var pk = ids[box.id + "-id"];
+      return pk && pk.value ? (box.id.indexOf("-items-") === -1 ? "s" : "i") + pk.value : null;
+    };
   }
 
   function load(name) {
@@ -42,7 +50,7 @@
   }
 
   function keys(list) {
-    return list.map(rowKey).filter(Boolean);
+    return list.map(rowKeys()).filter(Boolean);
   }
 
   function store() {
@@ -160,6 +168,7 @@
   var remembered = load(key);
   var reopened = load(openedKey);
   var reopening = [];
+  var rowKey = rowKeys();
   boxes().forEach(function (box) {
     var header = box.querySelector(":scope > h3");
     if (!header) {
