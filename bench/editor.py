@@ -126,7 +126,7 @@ def drive(site):
         page.goto(url)  # the first view computes the panel once; measure the editor's views
         page.wait_for_load_state("networkidle")
 
-        usable, loaded, html_bytes, requests, saves = [], [], [], [], []
+        usable, loaded, html_bytes, requests, saves, breakdowns = [], [], [], [], [], []
         seen = []
         page.on("request", lambda request: seen.append(request))
         for run in range(RUNS):
@@ -145,6 +145,7 @@ def drive(site):
 
             page.fill("#id_intro", f"Three hundred items, six hundred references. Run {run}.")
             started = time.perf_counter()
+            clicked = time.time() * 1000
             page.click("input[name=_continue]")
             try:
                 page.wait_for_selector(".messagelist .success", timeout=300_000)
@@ -152,6 +153,25 @@ def drive(site):
                 problem = page.locator(".errornote, .errorlist, h1").all_inner_texts()
                 sys.exit(f"the save did not succeed: {page.url} {problem}")
             saves.append((time.perf_counter() - started) * 1000)
+            # The save's parts, from the reloaded page's navigation entry (its time origin is
+            # the form's submission; the POST is its redirect).
+            parts = page.evaluate(
+                "() => { const n = performance.getEntriesByType('navigation')[0];"
+                " return [performance.timeOrigin, n.redirectStart, n.redirectEnd,"
+                " n.requestStart, n.responseStart, n.responseEnd,"
+                " n.domContentLoadedEventEnd]; }"
+            )
+            origin, post_start, post_end, get_start, get_first, get_end, ready = parts
+            breakdowns.append(
+                {
+                    "before_submit": origin - clicked,
+                    "post": post_end - post_start,
+                    "get_server": get_first - get_start,
+                    "get_transfer": get_end - get_first,
+                    "parse": ready - get_end,
+                    "after_ready": saves[-1] - (origin - clicked) - ready,
+                }
+            )
         browser.close()
 
     last = requests[-1]
@@ -170,6 +190,9 @@ def drive(site):
         "static": len(static),
         "other": sorted(set(other)),
         "html_bytes": html_bytes[-1],
+        "save_parts": {
+            part: statistics.median(b[part] for b in breakdowns) for part in breakdowns[0]
+        },
     }
 
 
@@ -178,6 +201,7 @@ def write_results(f):
         return "yes" if ok else "no"
 
     other = ", ".join(f"`{path}`" for path in f["other"]) or "none"
+    parts = f["save_parts"]
     section = f"""{START}
 ## The editor's change page, 300 items (`bench/editor.py`)
 
@@ -196,6 +220,10 @@ characters.
 
 Requests on load: {f["requests"]} ({f["documents"]} page, {f["static"]} static files, other: {other}).
 No markdownify request: previews start on focus.
+The save's parts (medians, from the reloaded page's navigation entry): the click to the form's
+submission {parts["before_submit"]:,.0f} ms, the POST to its redirect {parts["post"]:,.0f} ms, the
+reloaded page's server time {parts["get_server"]:,.0f} ms and transfer {parts["get_transfer"]:,.0f} ms,
+parsing to DOMContentLoaded {parts["parse"]:,.0f} ms, then to the success message {parts["after_ready"]:,.0f} ms.
 {END}"""  # noqa: E501
     path = ROOT / "bench" / "RESULTS.md"
     text = path.read_text() if path.exists() else "# Benchmark results\n"

@@ -1,10 +1,12 @@
 """The 300-item change page and its save in process: CPU time (and, with `profile`, cProfile).
 
-`python bench/editor_cpu.py` prints, for 3 rounds, the CPU time (time.process_time) of a GET
-of the change page and of a save that changes the intro, as Django's test client makes them
-on a fresh SQLite database holding the bench's large issue. A CPU figure is less swayed by a
-shared machine's load than the wall clock `bench/editor.py` measures in Chromium.
-`python bench/editor_cpu.py profile` prints the save's cProfile (cumulative) instead.
+`python bench/editor_cpu.py` prints, for 3 rounds (ROUNDS=n for more), the CPU time
+(time.process_time) of a GET of the change page and of a save that changes the intro, as
+Django's test client makes them on a fresh SQLite database holding the bench's large issue. A
+CPU figure is less swayed by a shared machine's load than the wall clock `bench/editor.py`
+measures in Chromium. `python bench/editor_cpu.py profile` prints the save's cProfile
+(cumulative) instead, `profile-view` the change page's (PROFILE_SORT=tottime, PROFILE_LINES=100
+to sort and cut otherwise).
 """
 
 import cProfile
@@ -43,17 +45,25 @@ def main():
     client.force_login(make_user("benchcpu", staff=True, groups=["Editors"]))
     url = f"/admin/issues/issue/{Issue.objects.get(number=LARGE_NUMBER).pk}/change/"
     client.get(url)  # the first view computes the panel
-    for run in range(3):
+    for run in range(int(os.environ.get("ROUNDS", "3"))):
         started = time.process_time()
         page = client.get(url)
         viewed = time.process_time() - started
         data = form_data(page)
         data["intro"] = f"Changed {run}."
         data["_continue"] = "1"
+        if sys.argv[1:] == ["profile-view"]:
+            profile = cProfile.Profile()
+            profile.runcall(client.get, url)
+            stats = pstats.Stats(profile).sort_stats(os.environ.get("PROFILE_SORT", "cumulative"))
+            stats.print_stats(int(os.environ.get("PROFILE_LINES", "60")))
+            return
         if sys.argv[1:] == ["profile"]:
             profile = cProfile.Profile()
             profile.runcall(client.post, url, data)
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(60)
+            pstats.Stats(profile).sort_stats(
+                os.environ.get("PROFILE_SORT", "cumulative")
+            ).print_stats(int(os.environ.get("PROFILE_LINES", "60")))
             return
         started = time.process_time()
         saved = client.post(url, data)

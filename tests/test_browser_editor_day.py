@@ -234,6 +234,92 @@ def test_a_long_issue_opens_items_when_asked_and_saves_only_those(live_server, p
     assert len(fetched) == 1  # every item in one request
 
 
+def test_a_summary_is_dragged_into_another_section(live_server, page, long_issue):
+    """An item never opened moves across sections by its header, keeps its text, and the
+    numbers follow."""
+    import re
+
+    from issues.models import Item
+
+    log_in(page, live_server, "editor")
+    page.goto(change_url(live_server, long_issue))
+    handle = page.locator("h3.djn-drag-handler", has_text="Paper B")
+    target = page.locator("h3.djn-drag-handler", has_text="Tool C")
+    target.evaluate("e => e.scrollIntoView({block: 'center'})")
+    start, end = handle.bounding_box(), target.bounding_box()
+    x, y = start["x"] + 30, start["y"] + start["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 21):
+        # Past the middle of Tool C's header: dropped after it, in the other section.
+        page.mouse.move(x, y + (end["y"] + end["height"] + 10 - y) * step / 20)
+        page.wait_for_timeout(20)
+    page.mouse.up()
+    assert page.locator("[name$='-body']:not([name*='__prefix__'])").count() == 0  # none opened
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+    toc = page.locator(".panel-toc").inner_text()
+    assert re.search(r"1\.1\s+Paper A.*2\.1\s+Tool C.*2\.2\s+Paper B", toc, re.S), toc
+    paper_b = Item.objects.get(title="Paper B")
+    assert paper_b.section.title == "Tools" and paper_b.body == "Body B."
+    assert [
+        (i.title, i.position) for i in Item.objects.order_by("section__position", "position")
+    ] == [
+        ("Paper A", 1),
+        ("Tool C", 1),
+        ("Paper B", 2),
+    ]
+
+
+def test_a_save_that_moves_nothing_posts_every_row_where_it_stands(live_server, page, long_issue):
+    """Each section and item posts the position it was loaded with, so the server writes no
+    row for it (nested_admin numbered from 0: every row looked moved, and was rewritten)."""
+    from urllib.parse import parse_qsl
+
+    from issues.models import Item, Section
+
+    log_in(page, live_server, "editor")
+    page.goto(change_url(live_server, long_issue))
+    posted = []
+    page.on("request", lambda r: posted.append(r.post_data) if r.method == "POST" else None)
+    page.fill(INTRO, "Only the intro changes.")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+    data = dict(parse_qsl(posted[-1]))
+    sent = {
+        (name.count("-items-"), int(data[name.removesuffix("position") + "id"]), int(value))
+        for name, value in data.items()
+        if name.endswith("-position")
+    }
+    stored = {(0, *row) for row in Section.objects.values_list("pk", "position")}
+    stored |= {(1, *row) for row in Item.objects.values_list("pk", "position")}
+    assert len(stored) == 5 and sent == stored
+
+
+def test_opened_summaries_stay_open_after_a_save_and_a_reload(live_server, page, long_issue):
+    from issues.models import Item
+
+    log_in(page, live_server, "editor")
+    page.goto(change_url(live_server, long_issue))
+    body = "[name='sections-0-items-1-body']"
+    page.locator("#sections-0-items-1 > h3 .fold-toggle").click()
+    page.locator(body).fill("Body B, corrected.")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+    assert Item.objects.get(title="Paper B").body == "Body B, corrected."
+    page.locator(body).wait_for()  # opened again, with what was saved
+    assert page.input_value(body) == "Body B, corrected."
+    assert page.locator("[name='sections-0-items-0-body']").count() == 0  # still a summary
+    assert page.locator(".draft-offer").count() == 0  # what it holds was saved
+    page.reload()
+    page.locator(body).wait_for()
+    page.locator("#sections-0-items-1 > h3 .fold-toggle").click()  # closed by the editor
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert page.locator(body).count() == 0
+    assert page.locator(".draft-offer").count() == 0
+
+
 def test_a_local_copy_reopens_the_items_it_holds(live_server, page, long_issue):
     from issues.models import Item
 
@@ -248,7 +334,9 @@ def test_a_local_copy_reopens_the_items_it_holds(live_server, page, long_issue):
 
     again = page.context.new_page()
     again.goto(change_url(live_server, long_issue))
-    assert again.locator(body).count() == 0  # a summary again
+    # A summary again: opened to compare with the copy (and as the editor left it), saved text.
+    again.locator(".draft-offer").wait_for()
+    assert again.input_value(body) == "Body C."
     again.locator(".draft-offer button.draft-restore").click()
     again.locator(body).wait_for()
     assert again.input_value(body) == "Body C. Typed, never saved."
@@ -389,6 +477,32 @@ def test_the_item_being_typed_shows_its_issue_wide_numbers(live_server, page):
     assert page.input_value("#id_intro") == ""  # nothing else touched; nothing saved yet
     issue.refresh_from_db()
     assert issue.edit_version == 0
+
+
+def test_a_new_item_shows_its_issue_wide_numbers_before_it_is_saved(live_server, page):
+    make_user("editor", staff=True, groups=["Editors"], password=PASSWORD)
+    issue = make_issue(
+        number=16,
+        published=False,
+        sections=[
+            ("News", "", [("Paper A", "[a](https://a.example)")]),
+            ("Tools", "", [("Tool C", "[c](https://c.example)")]),
+        ],
+    )
+    log_in(page, live_server, "editor")
+    page.goto(change_url(live_server, issue))
+    page.locator("#sections-0 .djn-add-handler", has_text="Add another Item").click()
+    prefix = "sections-0-items-1"
+    page.fill(f"[name='{prefix}-title']", "Paper B")
+    page.locator(f"[name='{prefix}-body']").click()
+    page.keyboard.type("See [b](https://b.example).")
+    shown = page.locator(f"#{prefix} .item-published")
+    shown.locator("sup.citation", has_text="2").wait_for()
+    assert "1.2 Paper B" in shown.locator("h4").inner_text()
+    page.wait_for_function("() => document.querySelectorAll('.panel-refs > li').length === 3")
+    assert page.locator(".panel-refs > li").all_inner_texts()[2].startswith("[3]")
+    issue.refresh_from_db()
+    assert issue.edit_version == 0  # nothing saved
 
 
 def test_summaries_are_dragged_into_a_new_order(live_server, page, long_issue):

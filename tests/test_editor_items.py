@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from issues.admin.workspace import IssueAdmin
-from issues.models import Issue, Item
+from issues.models import Issue, Item, Section
 from tests.factories import make_big_issue, make_issue, make_user
 from tests.support.admin_forms import form_data
 
@@ -112,6 +112,22 @@ class TestTheChangePage:
         with django_assert_num_queries(len(queries)):
             assert editor_client.get(change_url(big)).status_code == 200
 
+    @pytest.mark.parametrize("full", [True, False], ids=["full forms", "summaries"])
+    def test_the_inlines_ask_for_the_media_nested_admin_would(
+        self, monkeypatch, editor_client, issue, full
+    ):
+        """The workspace takes the media of one empty form per inline, not of every form."""
+        from nested_admin.nested import NestedInlineAdminFormset
+
+        monkeypatch.setattr(IssueAdmin, "items_in_full_up_to", 1000 if full else 0)
+        page = editor_client.get(change_url(issue))
+        (sections,) = page.context["inline_admin_formsets"]
+        items = next(iter(sections)).form.inlines[0]
+        for inline in (sections, items):
+            theirs = NestedInlineAdminFormset.media.fget(inline)
+            assert (inline.media._js, inline.media._css) == (theirs._js, theirs._css)
+        assert any("markdownx" in path for path in items.media._js)
+
 
 class TestSaving:
     def test_items_not_opened_are_not_written(self, summaries, editor_client, issue):
@@ -138,6 +154,19 @@ class TestSaving:
                 assert editor_client.post(change_url(big), data).status_code == 302
             counts.append(len(queries))
         assert counts[0] == counts[1]
+
+    def test_each_section_costs_the_save_one_query(self, summaries, editor_client):
+        """Its items' formset; the renumbering and the revision read all sections at once."""
+        counts = []
+        for number, sections in ((44, 1), (45, 4)):
+            big = make_big_issue(items=8, sections=sections, number=number, published=False)
+            for intro in ("Warming the caches.", "Changed."):
+                data = form_data(editor_client.get(change_url(big)))
+                data["intro"] = intro
+                with CaptureQueriesContext(connection) as queries:
+                    assert editor_client.post(change_url(big), data).status_code == 302
+            counts.append(len(queries))
+        assert counts[1] - counts[0] == 3
 
     def test_an_opened_item_is_saved_and_the_others_left_alone(
         self, summaries, editor_client, issue
@@ -187,6 +216,28 @@ class TestSaving:
         assert paper_a.body == "[a](https://a.example)"
         assert list(Item.objects.get(title="Paper B").section.items.values_list("position"))
 
+    def test_a_summary_moves_to_another_section_under_the_same_number(
+        self, summaries, editor_client, issue
+    ):
+        """Paper B, second in News, dropped second in Tools: no field changed but the section."""
+        paper_b, tool_c = Item.objects.get(title="Paper B"), Item.objects.get(title="Tool C")
+        data = form_data(editor_client.get(change_url(issue)))
+        for key in [key for key in data if key.startswith("sections-0-items-1-")]:
+            data[key.replace("sections-0-items-1-", "sections-1-items-1-")] = data.pop(key)
+        data["sections-1-items-1-section"] = str(tool_c.section_id)
+        data["sections-0-items-TOTAL_FORMS"] = data["sections-0-items-INITIAL_FORMS"] = "1"
+        data["sections-1-items-TOTAL_FORMS"] = data["sections-1-items-INITIAL_FORMS"] = "2"
+        assert data["sections-1-items-1-position"] == "2"
+        assert editor_client.post(change_url(issue), data).status_code == 302
+        paper_b.refresh_from_db()
+        assert (paper_b.section_id, paper_b.position, paper_b.body) == (
+            tool_c.section_id,
+            2,
+            "Body B.",
+        )
+        issue.refresh_from_db()
+        assert issue.edit_version == 1  # a change, recorded
+
     def test_a_stale_page_is_still_refused(self, summaries, editor_client, issue):
         data = form_data(editor_client.get(change_url(issue)))
         Issue.objects.filter(pk=issue.pk).update(edit_version=7)
@@ -198,6 +249,9 @@ class TestSaving:
         # The refused page shows the summaries where the editor put them, still posted.
         soup = BeautifulSoup(response.content, "html.parser")
         assert soup.find("input", attrs={"name": "sections-0-items-0-position", "value": "2"})
+        shown = [int(box["data-item-pk"]) for box in soup.select(".item-summary")]
+        titles = dict(Item.objects.values_list("pk", "title"))
+        assert [titles[pk] for pk in shown] == ["Paper B", "Paper A", "Tool C"]
 
     def test_an_item_of_another_issue_cannot_be_pulled_in(self, summaries, editor_client, issue):
         other = make_issue(number=13, sections=[("Elsewhere", "", [("Theirs", "Their body.")])])
@@ -208,6 +262,31 @@ class TestSaving:
         assert response.status_code == 200  # refused with an error, not saved
         theirs.refresh_from_db()
         assert theirs.section.issue_id == other.pk
+
+
+class TestViewOnly:
+    """Someone who may only view issues (the moderators) reads them: nothing to type in, drag,
+    add or save."""
+
+    @pytest.mark.parametrize("items", [3, 45], ids=["short", "long"])
+    def test_the_issue_is_shown_read_only(self, client, items):
+        client.force_login(make_user("moderator", staff=True, groups=["Moderators"]))
+        big = make_big_issue(items=items, sections=3, number=50, published=False)
+        page = client.get(change_url(big))
+        assert page.status_code == 200
+        soup = BeautifulSoup(page.content, "html.parser")
+        form = soup.find("form", id="issue_form")
+        typed = form.find_all(["textarea", "select"]) + form.find_all(
+            "input", type=lambda kind: kind not in ("hidden",)
+        )
+        assert typed == []
+        assert soup.select(".djn-drag-handler") == []
+        assert not soup.find(attrs={"name": "_continue"})
+        assert "Item 44" in soup.get_text() if items == 45 else "Item 2" in soup.get_text()
+
+    def test_an_editor_still_drags(self, editor_client, issue):
+        soup = BeautifulSoup(editor_client.get(change_url(issue)).content, "html.parser")
+        assert len(soup.select(".has_original > h3.djn-drag-handler")) == 5  # 2 sections, 3 items
 
 
 class TestTheItemFormsView:
@@ -278,6 +357,28 @@ class TestTheItemPreview:
         assert soup.select_one("sup.citation").get_text() == "[2]"
         assert "https://x.example" in answer["references"]
         assert Item.objects.get(pk=paper_b.pk).body == "Body B."
+
+    def test_a_new_item_is_read_in_its_place(self, editor_client, issue):
+        news = issue.sections.get(title="News")
+        before = Item.objects.count()
+
+        def preview(**place):
+            data = {"title": "New [t](https://t.example)", "body": "[y](https://y.example)"}
+            return editor_client.post(self.preview_url(issue), {**data, **place})
+
+        answer = preview(section=news.pk, index=1).json()  # between Paper A and Paper B
+        assert answer["number"] == "1.2" and answer["count"] == 3
+        title = BeautifulSoup(answer["title"], "html.parser")
+        body = BeautifulSoup(answer["body"], "html.parser")
+        assert title.select_one("sup.citation").get_text() == "[2]"
+        assert body.select_one("sup.citation").get_text() == "[3]"
+        assert preview(section=news.pk, index=9).json()["number"] == "1.3"  # last
+        assert Item.objects.count() == before  # nothing saved
+
+        make_issue(number=17, sections=[("Elsewhere", "", [])])
+        elsewhere = Section.objects.get(title="Elsewhere")
+        assert preview(section=elsewhere.pk, index=0).status_code == 400
+        assert preview(section=news.pk).status_code == 400
 
     def test_csrf_and_permissions_are_checked(self, client, issue):
         from django.test import Client

@@ -4,7 +4,13 @@ from bs4 import BeautifulSoup
 
 from issues.text.article import render_article
 from issues.text.citations import CitationNumbering, normalize_url
-from issues.text.markdown import parse, render_inline_markdown, render_markdown
+from issues.text.markdown import (
+    READINGS,
+    _Readings,
+    parse,
+    render_inline_markdown,
+    render_markdown,
+)
 
 
 def cite(*fragments):
@@ -123,6 +129,47 @@ class TestNumbering:
         assert link.get_text() == "Reformer"
         sup = link.find_next_sibling()
         assert sup.name == "sup" and sup.a["href"] == "#ref-1" and sup["id"] == "cite-1-1"
+
+
+class TestKeptReadings:
+    """A stored text is read once per process; its numbers are given anew at each rendering."""
+
+    def test_the_same_text_takes_the_numbers_of_where_it_stands(self):
+        body = "[x](https://x.example) and [x again](https://x.example/?utm_source=a)"
+        alone, _ = cite(body)
+        later, refs = cite("[w](https://w.example) [x first](https://x.example)", body)
+        assert marks(alone[0]) == [("x", "[1]"), ("x again", "[1]")]
+        assert marks(later[1]) == [("x", "[2]"), ("x again", "[2]")]
+        soup = BeautifulSoup(later[1], "html.parser")
+        assert [sup["id"] for sup in soup.select("sup.citation")] == ["cite-2-2", "cite-2-3"]
+        assert refs[1].texts == ["x first", "x", "x again"]
+
+    def test_a_removed_item_read_before_still_leaves_its_references_removed(self):
+        body = "[gone](https://gone.example)"
+        cite(body)  # read once, not removed
+        citations = CitationNumbering()
+        parse(body, citations=citations, is_removed=True)
+        (ref,) = citations.references
+        assert ref.is_removed and ref.visible_anchors == []
+
+    def test_rendering_again_reads_only_the_changed_text(self):
+        first, second = "First [a](https://a.example).", "Second [b](https://b.example)."
+        cite(first, second)
+        before = READINGS.misses
+        parts, refs = cite("Now [c](https://c.example) first.", first, second)
+        assert READINGS.misses == before + 1
+        assert marks(parts[1]) == [("a", "[2]")] and marks(parts[2]) == [("b", "[3]")]
+        assert [ref.number for ref in refs] == [1, 2, 3]
+
+    def test_the_kept_texts_stay_within_their_length(self):
+        kept = _Readings(chars=1_000)
+        keys = [(str(n) * 200, False, True) for n in range(4)]  # each counts 300
+        for n in range(3):
+            kept.put(keys[n], n)
+        assert kept.get(keys[0]) == 0  # used: now the most recent
+        kept.put(keys[3], 3)
+        assert [kept.get(key) for key in keys] == [0, None, 2, 3]  # the least recent went
+        assert kept.used == 900
 
 
 class _Items(list):

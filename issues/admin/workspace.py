@@ -215,9 +215,18 @@ class ItemInline(nested_admin.NestedStackedInline):
         return items_with_removers(super().get_queryset(request))
 
     def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
-        formset.summaries = getattr(request, "item_summaries", False)
-        return formset
+        # nested_admin asks once per section (21 times on the bench issue, each building the
+        # form and formset classes anew); permissions here are the user's, not per section,
+        # so one class per request serves every section.
+        classes = request.__dict__.setdefault("_item_formset_classes", {})
+        key = obj is None
+        if kwargs or key not in classes:
+            formset = super().get_formset(request, obj, **kwargs)
+            formset.summaries = getattr(request, "item_summaries", False)
+            if kwargs:
+                return formset
+            classes[key] = formset
+        return classes[key]
 
     @admin.display(description=_("moderation"))
     def moderation(self, item):
@@ -234,6 +243,14 @@ class ItemInline(nested_admin.NestedStackedInline):
         )
 
 
+def unsortable_when_read_only(request, obj, inlines):
+    """Who may only view an issue cannot drag its sections and items either: no handles."""
+    for inline in inlines:
+        if not inline.has_change_permission(request, obj):
+            inline.sortable_options = {**inline.sortable_options, "disabled": True}
+    return inlines
+
+
 class SectionInline(nested_admin.NestedStackedInline):
     model = Section
     form = PositionedForm
@@ -243,6 +260,9 @@ class SectionInline(nested_admin.NestedStackedInline):
     sortable_field_name = "position"
     inlines = (ItemInline,)
     formfield_overrides = MARKDOWN_WIDGETS
+
+    def get_inline_instances(self, request, obj=None):
+        return unsortable_when_read_only(request, obj, super().get_inline_instances(request, obj))
 
 
 def removal_note(*, who, when, why):
@@ -358,10 +378,20 @@ def _positioned(formsets):
     return [formset for formset in formsets if formset.model in (Section, Item)]
 
 
+def _moved(formset, form):
+    """Whether the form's row was dragged here from another section (a change no field shows:
+    the parent's field never counts as changed, and the position may be the same number)."""
+    row = form.instance
+    return row.pk is not None and (
+        getattr(row, "loaded_parent", None) != getattr(row, formset.fk.attname)
+    )
+
+
 def _formsets_changed(formsets):
     """Whether any form of these formsets, or of the formsets nested in them, changed."""
     return any(
         formset.has_changed()
+        or any(_moved(formset, form) for form in formset.forms)
         or any(_formsets_changed(getattr(form, "nested_formsets", [])) for form in formset.forms)
         for formset in formsets
     )
@@ -380,9 +410,7 @@ def _positions_move(formsets):
             elif new:
                 if form.has_changed():
                     return True
-            elif "position" in form.changed_data or getattr(row, "loaded_parent", None) != (
-                getattr(row, formset.fk.attname)
-            ):
+            elif "position" in form.changed_data or _moved(formset, form):
                 return True
     return False
 
@@ -423,19 +451,55 @@ def _apply_positions(formsets):
             positions_assign(objects=instances)
 
 
+NESTED_ADMIN_JS = "nested_admin/dist/nested_admin.min.js"
+
+
 class WorkspaceInlineAdminFormset(NestedInlineAdminFormset):
-    """nested_admin's, without walking every item form for its media (300 of them)."""
+    """nested_admin's, without walking every form for its media (nested_admin's walk built
+    all 320 inline admin forms of the bench issue once more, before rendering them)."""
+
+    def _set_inline_admin_form_nested_attrs(self, inline_admin_form):
+        # nested_admin's, without its walk through every nested form to collect prepopulated
+        # fields (the workspace has none): that walk built each section's item forms once
+        # more before they were rendered.
+        form = inline_admin_form.form
+        if getattr(form, "inlines", None):
+            return
+        holder = self.formset if form.prefix.endswith("__prefix__") else form
+        form.inlines = self.model_admin.get_inline_formsets(
+            self.request,
+            getattr(holder, "nested_formsets", None) or [],
+            getattr(holder, "nested_inlines", None) or [],
+            obj=form.instance if form.instance.pk else None,
+            allow_nested=True,
+        )
 
     @property
     def media(self):
-        if self.formset.model is not Item:
-            return super().media
-        # An item form has the empty form's widgets, or fewer (a summary): the same media.
-        return (
-            ensure_merge_safe_media(self.opts.media)
-            + ensure_merge_safe_media(self.formset.empty_form.media)
-            + MergeSafeMedia(js=["nested_admin/dist/nested_admin.min.js"])
-        )
+        # Every form of a formset has its empty form's widgets, or fewer (a summary), and every
+        # section's items are the same inline: the media of one empty form of each suffices.
+        kept = type(self.formset).__dict__.get("_workspace_media")
+        if kept is None:
+            kept = ensure_merge_safe_media(self.opts.media) + ensure_merge_safe_media(
+                self.formset.empty_form.media
+            )
+            for inline in self.opts.get_inline_instances(self.request, None):
+                empty = inline.get_formset(self.request, None)().empty_form
+                kept += self._with_nested_admin_js(
+                    ensure_merge_safe_media(inline.media) + ensure_merge_safe_media(empty.media)
+                )
+            kept = self._with_nested_admin_js(kept)
+            # One formset class per request (ItemInline.get_formset): computed once.
+            type(self.formset)._workspace_media = kept
+        return kept
+
+    def _with_nested_admin_js(self, media):
+        """nested_admin's script after the others it depends on, as nested_admin orders it."""
+        media += MergeSafeMedia(js=[NESTED_ADMIN_JS])
+        for script in media._js:
+            if script in self._djn_js_deps:
+                media += MergeSafeMedia(js=[script, NESTED_ADMIN_JS])
+        return media
 
 
 @admin.register(Issue)
@@ -477,6 +541,9 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
     @admin.display(description=_("last edited by"), ordering="last_edited_by__username")
     def last_editor(self, issue):
         return issue.last_edited_by.username if issue.last_edited_by else "—"
+
+    def get_inline_instances(self, request, obj=None):
+        return unsortable_when_read_only(request, obj, super().get_inline_instances(request, obj))
 
     def get_readonly_fields(self, request, obj=None):
         if request.user.has_perm("issues.publish_issue"):
@@ -560,8 +627,9 @@ class IssueAdmin(nested_admin.NestedModelAdmin):
         issue = form.instance
         positions_renumber(issue=issue)
         rendered = issue_render(issue=issue)
-        # Record the final state, after renumbering, in this save's revision.
-        reversion.add_to_revision(issue)
+        # Record the final state, after renumbering, in this save's revision: read in three
+        # queries (the revision follows sections and items; one query per section otherwise).
+        reversion.add_to_revision(Issue.objects.with_contents().get(pk=issue.pk))
         # The panel's contents and checks are computed now, once, not on every view.
         issue.refresh_from_db(fields=["updated_at"])
         issue_panel(issue=issue, rendered=rendered)

@@ -154,8 +154,12 @@ def positions_renumber(*, issue: Issue) -> None:
     """Close gaps in section and item positions (1..n), keeping their order."""
     sections = list(issue.sections.order_by("position", "pk"))
     positions_close_gaps(objects=sections)
+    # Every section's items in one query, not one per section (20 on a 300-item issue).
+    items: dict[int, list[Item]] = {section.pk: [] for section in sections}
+    for item in Item.objects.filter(section__issue=issue).order_by("section_id", "position", "pk"):
+        items[item.section_id].append(item)
     for section in sections:
-        positions_close_gaps(objects=list(section.items.order_by("position", "pk")))
+        positions_close_gaps(objects=items[section.pk])
 
 
 def issue_touch(*, issue: Issue, user: AbstractBaseUser | None = None) -> None:

@@ -48,3 +48,17 @@ def item_summary(inline_admin_form, inline_admin_formset):
         position=str(form["position"].value() or ""),
         section=str(inline_admin_formset.formset.instance.pk or ""),
     )
+
+
+@register.filter
+def in_position_order(inline_admin_formset, field):
+    """nested_admin's `formsetsort` (forms by their posted or saved position, forms without one
+    last), reading the formset once: each pass builds every inline admin form anew."""
+    placed, unplaced = [], []
+    for index, inline_admin_form in enumerate(inline_admin_formset):
+        position = inline_admin_form.form[field].data if field else None
+        if position and position != "-1":
+            placed.append((int(position), index, inline_admin_form))
+        else:
+            unplaced.append(inline_admin_form)
+    return [entry[2] for entry in sorted(placed, key=lambda entry: entry[:2])] + unplaced

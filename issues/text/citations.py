@@ -2,14 +2,18 @@
 reference list that every format of an issue shares."""
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 CITED_SCHEMES = ("http", "https")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+@lru_cache(maxsize=16384)
 def normalize_url(url):
-    """The identity of a URL: scheme and host lower-cased, no default port, no utm_* parameters."""
+    """The identity of a URL: scheme and host lower-cased, no default port, no utm_* parameters.
+
+    Kept per URL: a save numbers every citation of its issue again (600 on a 300-item issue)."""
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()

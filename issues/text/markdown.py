@@ -19,7 +19,9 @@ around the cleaned notes, its ids prefixed with the anchor of the text's place o
 import html
 import re
 import textwrap
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -478,6 +480,18 @@ def parse(
                 raise TextRefused(
                     f"{what} holds {count:,} “{marker}” characters; the limit is {limit:,}"
                 )
+    if not limits:
+        # A stored text: what it reads to is kept, and only its citations are numbered anew.
+        reading = _reading(text, inline=inline, numbered=citations is not None)
+        marks = [citations.cite(url, label, is_removed=is_removed) for url, label in reading.cited]
+        return Fragment(
+            tokens=reading.tokens,
+            marks=marks,
+            targets=list(reading.targets),
+            notes=list(reading.notes),
+            anchor=anchor,
+            kept=reading.kept,
+        )
     text = _MARK_CHARS.sub("", text)
     env = {"citations": citations, "is_removed": is_removed}
     if limits:
@@ -510,6 +524,92 @@ def parse(
     )
 
 
+class _Recorder:
+    """Stands in for an issue's numbering while a text is read the first time: notes what the
+    text cites, in order, so that any later numbering can be replayed on it."""
+
+    def __init__(self):
+        self.cited = []
+
+    def cite(self, url, text, *, is_removed=False):
+        self.cited.append((url, text))
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What a stored text reads to, whatever numbers its citations get."""
+
+    tokens: list
+    targets: tuple
+    cited: tuple  # (url, label) of each cited link, in reading order (its notes' after it)
+    notes: tuple  # its footnotes (Note), numbered and with their links back
+    kept: dict  # outputs that do not depend on the numbers, made once (Fragment.kept)
+
+
+class _Readings:
+    """The readings of stored texts most recently used, kept up to a total length of text."""
+
+    def __init__(self, chars: int) -> None:
+        self.chars, self.used = chars, 0
+        self.misses = 0  # texts read, not found kept (the tests count them)
+        self.kept: OrderedDict[tuple, _Reading] = OrderedDict()
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def cost(key):
+        return len(key[0]) + 100  # a short text's tokens still weigh something
+
+    def get(self, key):
+        with self.lock:
+            reading = self.kept.get(key)
+            if reading is not None:
+                self.kept.move_to_end(key)
+            return reading
+
+    def put(self, key, reading):
+        with self.lock:
+            if key in self.kept:
+                return
+            self.kept[key] = reading
+            self.used += self.cost(key)
+            while self.used > self.chars:
+                self.used -= self.cost(self.kept.popitem(last=False)[0])
+
+    def clear(self):
+        with self.lock:
+            self.kept.clear()
+            self.used = 0
+
+
+# A save renders its whole issue again (600 texts on a 300-item issue, of which one changed):
+# the numbering must be redone, the reading need not (issue 13, the save budget). Kept: about
+# 37 bytes of tokens per character of text (measured), so at most about 40 MB per process.
+READINGS = _Readings(chars=1_000_000)
+
+
+def _reading(text, *, inline, numbered):
+    """What a stored text reads to: read once per process, then shared (nothing writes to the
+    tokens after reading)."""
+    key = (text, inline, numbered)
+    reading = READINGS.get(key)
+    if reading is None:
+        READINGS.misses += 1
+        recorder = _Recorder() if numbered else None
+        env = {"citations": recorder, "is_removed": False}
+        clean = _MARK_CHARS.sub("", text)
+        tokens = ENGINE.parseInline(clean, env) if inline else ENGINE.parse(clean, env)
+        cited = tuple(recorder.cited) if recorder else ()
+        reading = _Reading(
+            tokens=tokens,
+            targets=tuple(env["targets"]),
+            cited=cited,
+            notes=tuple(env.get("notes", ())),
+            kept={},
+        )
+        READINGS.put(key, reading)
+    return reading
+
+
 @dataclass
 class Fragment:
     """One text read once: its tokens, the citations met in it, its notes, and its outputs."""
@@ -519,6 +619,9 @@ class Fragment:
     targets: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     anchor: str = ""  # the text's place on the page: its notes' ids start with it
+    # The sanitised HTML with placeholders where the marks go: the same for every numbering,
+    # so it is made once for all the Fragments of one stored text.
+    kept: dict = field(default_factory=dict, repr=False, compare=False)
 
     def render(self, flavour=WEB):
         """The text as sanitised HTML in `flavour`, citation marks and notes in place."""
@@ -563,9 +666,12 @@ class Fragment:
         ]
         return body, notes
 
-    @cached_property
+    @property
     def _web_cleaned(self):
-        return self._cleaned(WEB)
+        cleaned = self.kept.get("web")
+        if cleaned is None:
+            cleaned = self.kept["web"] = self._cleaned(WEB)
+        return cleaned
 
     @cached_property
     def html(self):

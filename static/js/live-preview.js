@@ -31,17 +31,41 @@
     return shown;
   }
 
+  // Where a new item stands among its section's saved items: how many come before it.
+  function savedBefore(box, group) {
+    var count = 0;
+    var own = new RegExp("^" + group + "-\\d+$");
+    var boxes = box.parentNode ? box.parentNode.children : [];
+    for (var i = 0; i < boxes.length && boxes[i] !== box; i += 1) {
+      var pk = own.test(boxes[i].id) && form.elements.namedItem(boxes[i].id + "-id");
+      if (pk && pk.value) {
+        count += 1;
+      }
+    }
+    return count;
+  }
+
   function render(prefix) {
     var box = document.getElementById(prefix);
     var id = form.elements.namedItem(prefix + "-id");
     var title = form.elements.namedItem(prefix + "-title");
     var body = form.elements.namedItem(prefix + "-body");
-    if (!box || !id || !id.value || !title || !body) {
-      return; // a new item has no place in the saved issue yet
+    if (!box || !title || !body) {
+      return;
     }
     var data = new FormData();
     data.append("csrfmiddlewaretoken", form.elements.namedItem("csrfmiddlewaretoken").value);
-    data.append("item", id.value);
+    if (id && id.value) {
+      data.append("item", id.value);
+    } else {
+      // A new item: read in its place in a saved section (a new section has none yet).
+      var section = form.elements.namedItem(prefix + "-section");
+      if (!section || !section.value) {
+        return;
+      }
+      data.append("section", section.value);
+      data.append("index", String(savedBefore(box, prefix.replace(/-\d+$/, ""))));
+    }
     data.append("title", title.value);
     data.append("body", body.value);
     var ticket = (sent[prefix] = (sent[prefix] || 0) + 1);

@@ -146,6 +146,11 @@
       if (Object.prototype.hasOwnProperty.call(copy.values, field.name)) {
         field.value = copy.values[field.name];
         field.dispatchEvent(new Event("input", { bubbles: true }));
+        // Restored text is shown, even in an item opened (fetched) while folded.
+        var folded = field.closest(".djn-inline-form.is-collapsed");
+        if (folded) {
+          folded.classList.remove("is-collapsed");
+        }
       }
     });
     dirty = true;
@@ -187,13 +192,25 @@
     form.parentNode.insertBefore(box, form);
   }
 
+  // Items the copy holds text for may be summaries now (a long issue): they are opened first,
+  // so that text already saved is not offered back. After the other scripts, which open items.
+  function check(copy) {
+    var closed = closedBoxes(copy);
+    var ready = closed.length && window.digestItems ? window.digestItems.open(closed) : null;
+    Promise.resolve(ready).then(function () {
+      if (differs(copy)) {
+        offer(copy);
+      } else {
+        forget(); // saved, or refused with the same text back in the form
+      }
+    });
+  }
+
   var copy = read();
   if (copy) {
-    if (differs(copy)) {
-      offer(copy);
-    } else {
-      forget(); // saved, or refused with the same text back in the form
-    }
+    document.addEventListener("DOMContentLoaded", function () {
+      check(copy);
+    });
   }
   // A refused save brings the text back in the form: it is still unsaved.
   dirty = refused;
