@@ -177,6 +177,25 @@ class TestOnePage:
         for link in page.select("sup.footnote-ref a, a.footnote-backref"):
             assert link["href"][1:] in ids
 
+    def test_the_same_text_in_two_places_gets_the_ids_of_each(self):
+        """Stored texts are read once per process (issue 13): the second item below reuses the
+        first one's reading, never its ids, and cites its note's link again in its own place."""
+        body = "Same[^1].\n\n[^1]: See [the paper](https://p.example/)."
+        items = [_Fake(title=f"Item {n}", body=body) for n in (1, 2)]
+        sections = [_Fake(title="S", text="", items=_Items(items))]
+        issue = _Fake(title="T", intro="", get_absolute_url=lambda: "/issues/4/")
+        article = render_article(issue, sections)
+        first, second = article.sections[0].items
+        for item, anchor, cite in (
+            (first, "item-1-1", "cite-1-1"),
+            (second, "item-1-2", "cite-1-2"),
+        ):
+            page = soup(item.body_html)
+            assert page.sup["id"] == f"{anchor}-fnref-1"
+            assert page.li["id"] == f"{anchor}-fn-1"
+            assert page.li.select_one("sup.citation")["id"] == cite
+        assert article.references[0].anchors == ["cite-1-1", "cite-1-2"]
+
     def test_the_home_pages_teaser_links_its_notes_to_the_issue_page(self):
         issue, _ = self.issue()
         teaser = soup(render_intro_teaser(issue))
