@@ -373,10 +373,7 @@ def parse(text, *, citations=None, is_removed=False, inline=False, limits=False,
     if not limits:
         # A stored text: what it reads to is kept, and only its citations are numbered anew.
         reading = _reading(text, inline=inline, numbered=citations is not None)
-        marks = [
-            citations.cite(url, label, is_removed=is_removed)
-            for url, label in reading.cited
-        ]
+        marks = [citations.cite(url, label, is_removed=is_removed) for url, label in reading.cited]
         return Fragment(
             tokens=reading.tokens, marks=marks, targets=list(reading.targets), kept=reading.kept
         )
