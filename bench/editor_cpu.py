@@ -12,6 +12,7 @@ to sort and cut otherwise).
 import cProfile
 import os
 import pstats
+import shutil
 import sys
 import tempfile
 import time
@@ -76,4 +77,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        shutil.rmtree(WORK, ignore_errors=True)  # its database, a few megabytes a run
