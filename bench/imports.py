@@ -139,8 +139,19 @@ def run(workdir, database_url):
     print(section)
     results = ROOT / "bench" / "RESULTS.md"
     text = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n"
-    text = re.sub(rf"\n*{re.escape(MARKER)}.*\Z", "", text, flags=re.DOTALL)
-    results.write_text(text.rstrip("\n") + "\n\n" + section, encoding="utf-8")
+    results.write_text(replace_section(text, section), encoding="utf-8")
+
+
+def replace_section(text, section):
+    """RESULTS.md with the imports section (from MARKER to the next section, which may open
+    with its own marker line) replaced, or added at the end; the other sections are kept."""
+    start = text.find(MARKER)
+    if start == -1:
+        return text.rstrip("\n") + "\n\n" + section
+    after = text[start + len(MARKER) :]
+    following = re.search(r"\n(?:<!--[^\n]*-->\n)?## (?!Imports\n)", after)
+    rest = after[following.start() :] if following else ""
+    return text[:start] + section.rstrip("\n") + "\n" + rest
 
 
 if __name__ == "__main__":

@@ -168,7 +168,7 @@ def search_section(figures):
     return f"""## Search
 
 {figures["items"]:,} items (1,000 issues of 20 sections × 15 items, a tenth in Chinese) on
-PostgreSQL, the stored vectors and the GIN and trigram indexes of migrations 0008 and 0010.
+PostgreSQL, the stored vectors and the GIN and trigram indexes of migrations 0008, 0010 and 0012.
 Each query {figures["rounds"]} times after one warm-up, `GET /search/?q=…` in process (view,
 queries and template; no network; page 1). "Hits": issues, sections and items listed on all
 pages (at most 200 of each kind).
