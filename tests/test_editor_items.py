@@ -399,3 +399,20 @@ class TestTheItemPreview:
             self.preview_url(issue), {"item": theirs.pk, "title": "T", "body": "B"}
         )
         assert response.status_code == 400
+
+
+class TestPostedData:
+    """Each nested formset gets a copy of the posted form: cheap, and still its own."""
+
+    def test_a_copy_has_its_own_keys(self):
+        from django.http import QueryDict
+
+        from issues.admin.workspace import PostedData
+
+        posted = PostedData.of(QueryDict("a=1&b=2&b=3"))
+        first, second = posted.copy(), posted.copy()
+        first["a"] = "9"  # as nested_admin renumbers positions
+        first.setlist("b", ["7"])
+        assert (posted["a"], posted.getlist("b")) == ("1", ["2", "3"])
+        assert (second["a"], second.getlist("b")) == ("1", ["2", "3"])
+        assert (first["a"], first.getlist("b")) == ("9", ["7"])

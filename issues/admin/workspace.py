@@ -358,8 +358,11 @@ class IssueAdminForm(forms.ModelForm):
 
 class PostedData(QueryDict):
     """The posted form, copied cheaply: nested_admin gives each nested formset its own copy
-    (21 deep copies of every posted field on the 300-item issue); the values are immutable
-    strings, so copying the lists is a full copy."""
+    (21 deep copies of every posted field on the 300-item issue).
+
+    A copy has its own keys and shares the lists of values: whoever writes to a copy sets a
+    key anew (nested_admin renumbering positions, `data[key] = value`), and nothing here or in
+    nested_admin appends to a posted list in place."""
 
     @classmethod
     def of(cls, posted):
@@ -370,7 +373,7 @@ class PostedData(QueryDict):
 
     def copy(self):
         copied = QueryDict(mutable=True, encoding=self.encoding)
-        dict.update(copied, {key: list(values) for key, values in dict.items(self)})
+        dict.update(copied, dict.items(self))
         return copied
 
 
