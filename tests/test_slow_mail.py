@@ -23,15 +23,21 @@ def silent_smtp():
         yield port
 
 
-@pytest.mark.django_db
-def test_report_returns_at_once_with_a_silent_mail_server(
-    client, settings, silent_smtp, django_capture_on_commit_callbacks
-):
+@pytest.fixture
+def issue(settings, silent_smtp):
+    """An issue to report, a moderator with an address, and mail to the silent server, sent
+    by task workers."""
     settings.TASKS = DB_TASKS
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", silent_smtp, 2
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", silent_smtp, 1
     make_user("moderator", staff=True, groups=["Moderators"], email="mod@example.org")
-    issue = make_issue(number=1, sections=[("S", "", [("A", "text")])])
+    return make_issue(number=1, sections=[("S", "", [("A", "text")])])
+
+
+@pytest.mark.django_db
+def test_report_returns_at_once_with_a_silent_mail_server(
+    client, issue, django_capture_on_commit_callbacks
+):
     started = time.monotonic()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
@@ -53,13 +59,8 @@ def test_report_returns_at_once_with_a_silent_mail_server(
 
 @pytest.mark.django_db
 def test_reports_while_a_notification_waits_queue_no_more_mail(
-    client, settings, silent_smtp, django_capture_on_commit_callbacks
+    client, issue, django_capture_on_commit_callbacks
 ):
-    settings.TASKS = DB_TASKS
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", silent_smtp, 1
-    make_user("moderator", staff=True, groups=["Moderators"], email="mod@example.org")
-    issue = make_issue(number=1, sections=[("S", "", [("A", "text")])])
     data = {"issue": issue.number, "reason": "spam", "note": ""}
     for n in range(3):  # three readers, while the first notification is still queued
         with django_capture_on_commit_callbacks(execute=True):
