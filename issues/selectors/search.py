@@ -1,11 +1,12 @@
 """Search over published issues, sections and items, a page at a time.
 
-PostgreSQL: full-text search (ranked, snippets from ts_headline) over a stored vector with a GIN
-index over the text as the engine reads it (migrations 0008, 0012), which also holds the
-characters and pairs of Chinese, Japanese and
-Korean text (0010); the substring match (trigram indexes) only when that finds nothing. SQLite:
-the substring match alone. The SQL is issues.selectors.sql.search_sql: one statement a page.
-Snippets are escaped here; only our own <mark> tags survive.
+Search reads each title and text as the Markdown engine reads it, stored at every render
+(migration 0012), never the Markdown. PostgreSQL: full-text search (ranked, snippets from
+ts_headline) over a stored vector with a GIN index (0008), which also holds the characters and
+pairs of Chinese, Japanese and Korean text (0010); the substring match (trigram indexes) only
+when that finds nothing. SQLite: the substring match alone. The SQL is
+issues.selectors.sql.search_sql: one statement a page. Snippets are escaped here; only our own
+<mark> tags survive.
 """
 
 import re
@@ -194,8 +195,9 @@ def _settings_sql(*, bounded: bool) -> str:
     if bounded:
         # A bounded search joins at most `candidates` matches of each kind to their sections and
         # issues, but the planner takes a phrase to match thousands of rows and hashes all
-        # 20,000 sections for them: 8 ms of `"open weights"`'s 38 (bench/search.py). Looking up
-        # each match's section and issue by key is cheaper for every bounded query measured.
+        # 20,000 sections for them: 8 ms of `"open weights"`'s 38 (EXPLAIN ANALYZE on the data
+        # of bench/search.py, load average 4). Looking each match up by key: 38 to 30 ms
+        # median for it; five other bounded queries tried moved about a millisecond either way.
         settings |= {"enable_hashjoin": "off", "enable_mergejoin": "off"}
     calls = ", ".join(f"set_config('{name}', '{value}', true)" for name, value in settings.items())
     return f"SELECT {calls}"

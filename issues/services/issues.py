@@ -50,32 +50,31 @@ def issue_render(*, issue: Issue) -> RenderedIssue:
 
 
 def _search_text_refresh(*, rendered: RenderedIssue) -> None:
-    """Store what search reads of each section and item, writing only the rows that changed."""
+    """Store what search reads of each section and item, writing only the rows whose stored
+    text differs (compared with the rows this render has just read: no query)."""
     _search_columns_write(
-        Section,
-        {part.section.pk: (part.title, part.text) for part in rendered.sections},
+        Section, [(part.section, part.title, part.text) for part in rendered.sections]
     )
     _search_columns_write(
         Item,
-        {
-            part.item.pk: (part.title, part.body)
+        [
+            (part.item, part.title, part.body)
             for section in rendered.sections
             for part in section.items
-        },
+        ],
     )
 
 
 _Searchable = TypeVar("_Searchable", Section, Item)
 
 
-def _search_columns_write(model: type[_Searchable], parts: dict[int, tuple[Any, Any]]) -> None:
-    wanted = {pk: (title.search_text, text.search_text) for pk, (title, text) in parts.items()}
-    stored = model.objects.filter(pk__in=wanted).values_list("pk", "search_title", "search_text")
-    changed = [
-        model(pk=pk, search_title=wanted[pk][0], search_text=wanted[pk][1])
-        for pk, title, text in stored
-        if (title, text) != wanted[pk]
-    ]
+def _search_columns_write(model: type[_Searchable], parts: list[tuple[Any, Any, Any]]) -> None:
+    changed = []
+    for row, title, text in parts:
+        wanted = (title.search_text, text.search_text)
+        if (row.search_title, row.search_text) != wanted:
+            row.search_title, row.search_text = wanted
+            changed.append(row)
     model.objects.bulk_update(changed, ["search_title", "search_text"], batch_size=500)
 
 
